@@ -1,0 +1,418 @@
+//! Configuration: backend, root, URL prefix, and the checks that run at start-up.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::backend::Backend;
+use crate::confine::Root;
+use crate::engine::RangeLimits;
+use crate::error::ConfigError;
+
+/// The internal URL prefix the front server maps to the root (`SENDFILE_URL`).
+///
+/// It must start with `/`; repeated and trailing slashes are removed; `.` and `..` segments and
+/// characters outside `A-Z a-z 0-9 - . _ ~ /` are refused (the prefix is sent as is, so it must
+/// need no encoding).
+///
+/// ```
+/// use sendfile_core::UrlPrefix;
+/// assert_eq!(UrlPrefix::parse("//protected//files/").unwrap().as_str(), "/protected/files");
+/// assert_eq!(UrlPrefix::parse("/").unwrap().as_str(), "");
+/// assert!(UrlPrefix::parse("protected").is_err());
+/// assert!(UrlPrefix::parse("/a/../b").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlPrefix(String);
+
+impl UrlPrefix {
+    /// Parses and normalises a prefix. Errors name `SENDFILE_URL`.
+    pub fn parse(url: &str) -> Result<UrlPrefix, ConfigError> {
+        let err = |m: String| ConfigError::new("SENDFILE_URL", m);
+        if !url.starts_with('/') {
+            return Err(err(format!(
+                "{url:?} must start with '/': use the path of the front server's internal location, e.g. \"/protected\""
+            )));
+        }
+        if let Some(c) = url
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '/')))
+        {
+            return Err(err(format!(
+                "{url:?} contains {c:?}; use only A-Z a-z 0-9 - . _ ~ and / in the internal location's path"
+            )));
+        }
+        let mut out = String::with_capacity(url.len());
+        for segment in url.split('/').filter(|s| !s.is_empty()) {
+            if segment == "." || segment == ".." {
+                return Err(err(format!(
+                    "{url:?} contains a {segment:?} segment; write the location's path without dot segments"
+                )));
+            }
+            out.push('/');
+            out.push_str(segment);
+        }
+        Ok(UrlPrefix(out))
+    }
+
+    /// The normalised prefix: empty for `/`, otherwise `/segment(/segment)*` without a trailing
+    /// slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The prefix joined with an already encoded relative path.
+    pub fn join(&self, encoded_relative: &str) -> String {
+        let mut s = String::with_capacity(self.0.len() + 1 + encoded_relative.len());
+        s.push_str(&self.0);
+        s.push('/');
+        s.push_str(encoded_relative.trim_start_matches('/'));
+        s
+    }
+}
+
+/// The configuration: which backend, which root, which URL prefix.
+///
+/// Built with a builder that never fails; [`Config::validate`] checks everything and is meant to
+/// run at start-up. A request served with an invalid configuration fails with the same error
+/// (500), never with a misleading 404.
+///
+/// ```
+/// use sendfile_core::{Backend, Config};
+/// let dir = std::env::temp_dir();
+/// let config = Config::new(Backend::Nginx).root(&dir).url("/protected/");
+/// config.validate().unwrap();
+/// assert_eq!(config.url_prefix().unwrap().unwrap().as_str(), "/protected");
+///
+/// let missing_url = Config::new(Backend::Nginx).root(&dir);
+/// let err = missing_url.validate().unwrap_err();
+/// assert_eq!(err.setting, "SENDFILE_URL");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    backend: Backend,
+    root: Option<PathBuf>,
+    url: Option<Result<UrlPrefix, ConfigError>>,
+    check_file_exists: bool,
+    denied_status: u16,
+    range_limits: RangeLimits,
+    opened_root: Arc<OnceLock<Arc<Root>>>,
+}
+
+impl Config {
+    /// A configuration for `backend`, with no root yet.
+    pub fn new(backend: Backend) -> Self {
+        Config {
+            backend,
+            root: None,
+            url: None,
+            check_file_exists: true,
+            denied_status: 403,
+            range_limits: RangeLimits::default(),
+            opened_root: Arc::default(),
+        }
+    }
+
+    /// Sets the root directory (`SENDFILE_ROOT`): every file served lies inside it.
+    pub fn root(mut self, root: impl AsRef<Path>) -> Self {
+        self.root = Some(root.as_ref().to_path_buf());
+        self.opened_root = Arc::default();
+        self
+    }
+
+    /// Sets the internal URL prefix (`SENDFILE_URL`), required by `nginx`, `mod_wsgi` and `caddy`.
+    pub fn url(mut self, url: impl AsRef<str>) -> Self {
+        self.url = Some(UrlPrefix::parse(url.as_ref()));
+        self
+    }
+
+    /// Whether offload backends check that the file exists before naming it
+    /// (`SENDFILE_CHECK_FILE_EXISTS`, default true). With false, a file only the front server
+    /// has can be named; path confinement is then lexical. In-process backends always need the
+    /// file.
+    pub fn check_file_exists(mut self, check: bool) -> Self {
+        self.check_file_exists = check;
+        self
+    }
+
+    /// The status of a download denied by a permission check (default 403; 404 hides that the
+    /// file exists).
+    pub fn denied_status(mut self, status: u16) -> Self {
+        self.denied_status = status;
+        self
+    }
+
+    /// Replaces the backend.
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Limits on multi-range requests for in-process backends.
+    pub fn range_limits(mut self, limits: RangeLimits) -> Self {
+        self.range_limits = limits;
+        self
+    }
+
+    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL` and
+    /// `SENDFILE_CHECK_FILE_EXISTS` from the environment, and validates the result.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// Like [`from_env`](Self::from_env), reading the settings through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let backend: Backend = lookup("SENDFILE_BACKEND")
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "SENDFILE_BACKEND",
+                    format!(
+                        "not set; set it to one of: {}",
+                        crate::BACKEND_NAMES.join(", ")
+                    ),
+                )
+            })?
+            .parse()?;
+        let mut config = Config::new(backend);
+        if let Some(root) = lookup("SENDFILE_ROOT").filter(|r| !r.is_empty()) {
+            config = config.root(root);
+        }
+        if let Some(url) = lookup("SENDFILE_URL").filter(|u| !u.is_empty()) {
+            config = config.url(url);
+        }
+        if let Some(check) = lookup("SENDFILE_CHECK_FILE_EXISTS") {
+            config = config.check_file_exists(parse_bool(&check).ok_or_else(|| {
+                ConfigError::new(
+                    "SENDFILE_CHECK_FILE_EXISTS",
+                    format!("{check:?} is not a boolean; use true or false"),
+                )
+            })?);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the configuration: a root that is an existing directory, a valid URL prefix
+    /// where the backend needs one, a denied status that is an HTTP error status.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.open_root()?;
+        self.url_prefix()?;
+        if !(400..=599).contains(&self.denied_status) {
+            return Err(ConfigError::new(
+                "denied_status",
+                format!(
+                    "{} is not an error status; use 403 or 404",
+                    self.denied_status
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The root as given, if set.
+    pub fn root_path(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// The URL prefix: `Ok(None)` when not set and not needed by the backend; an error when
+    /// invalid, or missing for a backend that needs it.
+    pub fn url_prefix(&self) -> Result<Option<&UrlPrefix>, ConfigError> {
+        self.url_prefix_for(&self.backend)
+    }
+
+    /// [`url_prefix`](Self::url_prefix) for another backend (a per-request override).
+    pub fn url_prefix_for(&self, backend: &Backend) -> Result<Option<&UrlPrefix>, ConfigError> {
+        match &self.url {
+            Some(Ok(url)) => Ok(Some(url)),
+            Some(Err(e)) => Err(e.clone()),
+            None if backend.needs_url() => Err(ConfigError::new(
+                "SENDFILE_URL",
+                format!(
+                    "not set, and the {backend} backend needs it; call .url(\"/protected\") or set SENDFILE_URL to the front server's internal location"
+                ),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether offload backends check that the file exists.
+    pub fn checks_file_exists(&self) -> bool {
+        self.check_file_exists
+    }
+
+    /// The status of a denied download.
+    pub fn denied(&self) -> u16 {
+        self.denied_status
+    }
+
+    /// The multi-range limits.
+    pub fn limits(&self) -> RangeLimits {
+        self.range_limits
+    }
+
+    /// The opened root, opened on first use and kept (only a success is kept: a root that
+    /// appears later is picked up).
+    pub fn open_root(&self) -> Result<Arc<Root>, ConfigError> {
+        if let Some(root) = self.opened_root.get() {
+            return Ok(Arc::clone(root));
+        }
+        let path = self.root.as_ref().ok_or_else(|| {
+            ConfigError::new(
+                "SENDFILE_ROOT",
+                "not set; call .root(\"/srv/files\") or set SENDFILE_ROOT to the directory that holds the protected files",
+            )
+        })?;
+        let root = Arc::new(Root::open(path)?);
+        Ok(Arc::clone(self.opened_root.get_or_init(|| root)))
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn url_prefix_normalisation() {
+        assert_eq!(
+            UrlPrefix::parse("/protected").unwrap().as_str(),
+            "/protected"
+        );
+        assert_eq!(
+            UrlPrefix::parse("/protected/").unwrap().as_str(),
+            "/protected"
+        );
+        assert_eq!(UrlPrefix::parse("//a///b//").unwrap().as_str(), "/a/b");
+        assert_eq!(UrlPrefix::parse("/").unwrap().as_str(), "");
+        assert_eq!(UrlPrefix::parse("/").unwrap().join("x/y"), "/x/y");
+        assert_eq!(UrlPrefix::parse("/p/").unwrap().join("x%20y"), "/p/x%20y");
+    }
+
+    #[test]
+    fn url_prefix_refusals_name_the_setting() {
+        for bad in [
+            "protected",
+            "",
+            "/a/./b",
+            "/a/../b",
+            "/..",
+            "/a b",
+            "/a?b",
+            "/a%20b",
+            "/ü",
+        ] {
+            let e = UrlPrefix::parse(bad).unwrap_err();
+            assert_eq!(e.setting, "SENDFILE_URL", "{bad}");
+        }
+    }
+
+    #[test]
+    fn from_lookup_reads_every_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_str().unwrap();
+        let c = Config::from_lookup(env(&[
+            ("SENDFILE_BACKEND", "nginx"),
+            ("SENDFILE_ROOT", root),
+            ("SENDFILE_URL", "/protected/"),
+            ("SENDFILE_CHECK_FILE_EXISTS", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(c.backend(), &Backend::Nginx);
+        assert_eq!(c.root_path(), Some(dir.path()));
+        assert_eq!(c.url_prefix().unwrap().unwrap().as_str(), "/protected");
+        assert!(!c.checks_file_exists());
+    }
+
+    #[test]
+    fn from_lookup_errors_name_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_str().unwrap();
+        let cases: [(&[(&str, &str)], &str); 6] = [
+            (&[], "SENDFILE_BACKEND"),
+            (&[("SENDFILE_BACKEND", "ngnix")], "SENDFILE_BACKEND"),
+            (&[("SENDFILE_BACKEND", "simple")], "SENDFILE_ROOT"),
+            (
+                &[("SENDFILE_BACKEND", "nginx"), ("SENDFILE_ROOT", root)],
+                "SENDFILE_URL",
+            ),
+            (
+                &[
+                    ("SENDFILE_BACKEND", "simple"),
+                    ("SENDFILE_ROOT", "/nonexistent/sendfile-root"),
+                ],
+                "SENDFILE_ROOT",
+            ),
+            (
+                &[
+                    ("SENDFILE_BACKEND", "simple"),
+                    ("SENDFILE_ROOT", root),
+                    ("SENDFILE_CHECK_FILE_EXISTS", "maybe"),
+                ],
+                "SENDFILE_CHECK_FILE_EXISTS",
+            ),
+        ];
+        for (pairs, setting) in cases {
+            let e = Config::from_lookup(env(pairs)).unwrap_err();
+            assert_eq!(e.setting, setting, "{pairs:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn url_is_only_required_by_the_backends_that_use_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for b in [
+            Backend::Simple,
+            Backend::Development,
+            Backend::XSendfile,
+            Backend::Lighttpd,
+        ] {
+            Config::new(b).root(dir.path()).validate().unwrap();
+        }
+        for b in [Backend::Nginx, Backend::ModWsgi, Backend::Caddy] {
+            let e = Config::new(b).root(dir.path()).validate().unwrap_err();
+            assert_eq!(e.setting, "SENDFILE_URL");
+        }
+    }
+
+    #[test]
+    fn denied_status_must_be_an_error_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Config::new(Backend::Simple)
+            .root(dir.path())
+            .denied_status(200)
+            .validate();
+        assert_eq!(e.unwrap_err().setting, "denied_status");
+        Config::new(Backend::Simple)
+            .root(dir.path())
+            .denied_status(404)
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn missing_root_is_a_config_error_not_a_404() {
+        let e = Config::new(Backend::Simple).open_root().unwrap_err();
+        assert_eq!(e.setting, "SENDFILE_ROOT");
+        assert!(e.message.contains(".root("));
+    }
+}

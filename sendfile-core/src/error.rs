@@ -1,0 +1,173 @@
+//! The one error type of the core.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a requested file is answered with "404 Not Found".
+///
+/// The client only ever sees "not found"; the reason (and the path) are for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotFoundReason {
+    /// The path, once resolved (symlinks included), lies outside the root.
+    OutsideRoot,
+    /// Nothing exists at that path.
+    Missing,
+    /// The path names a directory.
+    Directory,
+    /// The path names something that is neither a regular file nor a directory (socket, FIFO,
+    /// device...).
+    NotARegularFile,
+    /// The path contains a NUL byte or is empty.
+    InvalidPath,
+    /// The operating system refused access to the file (permissions).
+    AccessDenied,
+}
+
+impl fmt::Display for NotFoundReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NotFoundReason::OutsideRoot => "it resolves to a location outside the root",
+            NotFoundReason::Missing => "no such file",
+            NotFoundReason::Directory => "it is a directory",
+            NotFoundReason::NotARegularFile => "it is not a regular file",
+            NotFoundReason::InvalidPath => "the path is empty or contains a NUL byte",
+            NotFoundReason::AccessDenied => "the operating system denied access to it",
+        })
+    }
+}
+
+/// A configuration problem: which setting is wrong and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The setting at fault, by its environment name (for example `SENDFILE_URL`).
+    pub setting: &'static str,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A new configuration error for `setting`.
+    pub fn new(setting: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            setting,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sendfile configuration: {}: {}",
+            self.setting, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Everything that can go wrong while turning a request for a file into a response plan.
+///
+/// Each variant knows the HTTP status it maps to ([`Error::status`]). The [`Display`](fmt::Display)
+/// text is meant for logs and may name filesystem paths; it must never be sent to a client. Use
+/// [`Error::public_message`] for a response body.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file cannot be served: outside the root, missing, a directory... (404).
+    NotFound {
+        /// The precise reason, for the log.
+        reason: NotFoundReason,
+        /// The path as requested, for the log.
+        path: PathBuf,
+    },
+    /// A permission check denied the download (403 by default; the status is configurable).
+    Forbidden,
+    /// The configuration is missing or invalid (500).
+    Config(ConfigError),
+    /// The configured backend cannot express this file name (500); for example a `?` under the
+    /// Caddy backend, or a name that is not UTF-8 under lighttpd.
+    Unrepresentable {
+        /// The backend that cannot name the file.
+        backend: String,
+        /// Why, and what to do about it.
+        reason: String,
+    },
+    /// A value given by the application would make an invalid or unsafe header (500).
+    InvalidHeader {
+        /// The header name.
+        name: String,
+        /// Why the value was refused.
+        reason: String,
+    },
+    /// An I/O error other than "not found" while opening or reading the file (500).
+    Io(std::io::Error),
+}
+
+impl Error {
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::NotFound { .. } => 404,
+            Error::Forbidden => 403,
+            Error::Config(_)
+            | Error::Unrepresentable { .. }
+            | Error::InvalidHeader { .. }
+            | Error::Io(_) => 500,
+        }
+    }
+
+    /// A short text safe to show to a client: it never names a path or a setting value.
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "Not Found",
+            Error::Forbidden => "Forbidden",
+            _ => "Internal Server Error",
+        }
+    }
+
+    /// Shorthand for a [`Error::NotFound`].
+    pub fn not_found(reason: NotFoundReason, path: impl Into<PathBuf>) -> Self {
+        Error::NotFound {
+            reason,
+            path: path.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound { reason, path } => {
+                write!(f, "not found: {}: {}", path.display(), reason)
+            }
+            Error::Forbidden => f.write_str("permission denied by the application's check"),
+            Error::Config(e) => fmt::Display::fmt(e, f),
+            Error::Unrepresentable { backend, reason } => {
+                write!(f, "the {backend} backend cannot send this file: {reason}")
+            }
+            Error::InvalidHeader { name, reason } => {
+                write!(f, "refused to emit header {name}: {reason}")
+            }
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Config(e) => Some(e),
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}

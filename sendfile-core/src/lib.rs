@@ -1,0 +1,36 @@
+//! The framework-neutral engine of `sendfile-actix`.
+//!
+//! An application decides whether a user may download a file; this crate turns that decision
+//! into a response plan: either a header that hands the file to the front server (nginx,
+//! Apache mod_xsendfile, lighttpd, mod_wsgi, Caddy), or a streamed body with full HTTP
+//! semantics (conditional requests, ranges, HEAD).
+//!
+//! - [`confine`]: a requested path resolves to a regular file inside the root, symlinks
+//!   included, race-free on Linux.
+//! - [`encode`]: the per-server encoding of the offload header value.
+//! - [`disposition`]: Content-Disposition and Content-Type.
+//! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
+//!
+//! No type of any HTTP framework appears in this API: adapters translate.
+
+pub mod backend;
+pub mod config;
+pub mod confine;
+pub mod disposition;
+pub mod encode;
+pub mod engine;
+pub mod error;
+pub mod meta;
+pub mod nginx;
+pub mod plan;
+mod planner;
+
+pub use backend::{BACKEND_NAMES, Backend, CustomBackend};
+pub use config::{Config, UrlPrefix};
+pub use confine::{Access, ResolvedFile, Root};
+pub use disposition::DispositionType;
+pub use error::{ConfigError, Error, NotFoundReason};
+pub use meta::FileMeta;
+pub use plan::{Body, FileRequest, Header, Plan};
+pub use planner::{plan, plan_resolved, resolve};
