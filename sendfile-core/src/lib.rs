@@ -33,4 +33,4 @@ pub use disposition::DispositionType;
 pub use error::{ConfigError, Error, NotFoundReason};
 pub use meta::FileMeta;
 pub use plan::{Body, FileRequest, Header, Plan};
-pub use planner::{plan, plan_resolved, resolve};
+pub use planner::{effective_backend, plan, plan_resolved, resolve};

@@ -1,31 +1,275 @@
-//! From a configuration and a file request to a response plan. (owner: lead)
+//! From a configuration and a file request to a response plan: the one place where the
+//! backend rules meet.
 
-use crate::backend::Backend;
+use std::path::Path;
+
+use crate::backend::{Backend, CustomBackend};
 use crate::config::Config;
-use crate::confine::ResolvedFile;
-use crate::engine::Request;
+use crate::confine::{Access, ResolvedFile};
+use crate::disposition::{content_disposition, content_type_for};
+use crate::encode::{check_header_value, percent_encode_path};
+use crate::engine::{self, BodyPlan, Request};
 use crate::error::Error;
-use crate::plan::{FileRequest, Plan};
+use crate::plan::{Body, FileRequest, Header, Plan};
 
-/// Resolves the requested file as the effective backend needs it.
-pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, Error> {
-    let _ = (config, request);
-    todo!()
+/// The backend that serves `request`: its own override, else the configuration's.
+pub fn effective_backend<'a>(config: &'a Config, request: &'a FileRequest) -> &'a Backend {
+    request.backend.as_ref().unwrap_or(config.backend())
 }
 
-/// Plans the response for `request`.
+/// How much of the filesystem resolving for `backend` needs.
+fn access_for(config: &Config, backend: &Backend) -> Access {
+    match backend {
+        Backend::Simple | Backend::Development => Access::Read,
+        Backend::Custom(custom) if custom.requires_file() => Access::Stat,
+        _ if config.checks_file_exists() => Access::Stat,
+        _ => Access::Lexical,
+    }
+}
+
+/// Resolves the requested file inside the root, as the effective backend needs it: opened for
+/// reading (in-process backends), checked and stat'ed (offload backends), or only confined
+/// lexically (offload backends with `check_file_exists = false`).
+pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, Error> {
+    let backend = effective_backend(config, request);
+    // The URL is checked before the file is touched: a configuration error is never hidden
+    // behind a 404.
+    config.url_prefix_for(backend)?;
+    let root = config.open_root()?;
+    root.resolve(&request.path, access_for(config, backend))
+}
+
+/// Plans the response for `request`: resolution, then [`plan_resolved`].
+///
+/// ```
+/// use sendfile_core::{Backend, Config, FileRequest, engine::{Method, Request}};
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("report.pdf"), b"%PDF").unwrap();
+/// let config = Config::new(Backend::Nginx).root(dir.path()).url("/protected");
+///
+/// let plan = sendfile_core::plan(
+///     &config,
+///     &FileRequest::new("report.pdf"),
+///     &Request::new(Method::Get),
+/// ).unwrap();
+/// assert_eq!(plan.status, 200);
+/// assert_eq!(plan.header("X-Accel-Redirect").unwrap().value, b"/protected/report.pdf");
+/// assert_eq!(plan.header("Content-Type").unwrap().value, b"application/pdf");
+/// ```
 pub fn plan(config: &Config, request: &FileRequest, http: &Request<'_>) -> Result<Plan, Error> {
     let file = resolve(config, request)?;
     plan_resolved(config, request, file, http)
 }
 
-/// Plans the response for a file already resolved with [`resolve`].
+/// Plans the response for a file already resolved with [`resolve`] (for example after a
+/// permission check looked at it): the file checked is the file served.
 pub fn plan_resolved(
     config: &Config,
     request: &FileRequest,
     file: ResolvedFile,
     http: &Request<'_>,
 ) -> Result<Plan, Error> {
-    let _ = (config, request, file, http, Backend::Simple);
-    todo!()
+    let backend = effective_backend(config, request);
+    let download_name = download_name(request, &file);
+    let content_type = match &request.content_type {
+        Some(ct) => {
+            check_header_value("Content-Type", ct.as_bytes())?;
+            ct.clone()
+        }
+        None => content_type_for(Path::new(&download_name)),
+    };
+    let disposition = content_disposition(request.disposition, &download_name);
+    let mut headers = vec![
+        Header::new("Content-Type", content_type.clone()),
+        Header::new("Content-Disposition", disposition),
+    ];
+
+    if backend.is_in_process() {
+        return plan_in_process(config, request, file, http, headers, &content_type);
+    }
+
+    // Offload: 200, empty body, one header naming the file. The front server answers ranges
+    // and conditional requests and computes validators itself; Content-Encoding is never sent
+    // (lighttpd would forward it over the raw bytes).
+    let offload = offload_headers(config, backend, request, &file)?;
+    headers.splice(0..0, offload);
+    Ok(Plan {
+        status: 200,
+        headers,
+        body: Body::Empty,
+    })
+}
+
+fn download_name(request: &FileRequest, file: &ResolvedFile) -> String {
+    if let Some(name) = &request.filename {
+        return name.clone();
+    }
+    request
+        .path
+        .file_name()
+        .or_else(|| file.relative_path().file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn plan_in_process(
+    config: &Config,
+    request: &FileRequest,
+    mut file: ResolvedFile,
+    http: &Request<'_>,
+    mut headers: Vec<Header>,
+    content_type: &str,
+) -> Result<Plan, Error> {
+    if file.file().is_none() {
+        // Resolved for an offload backend (Stat): reopen for reading, still confined.
+        let root = config.open_root()?;
+        file = root.resolve(file.relative_path(), Access::Read)?;
+    }
+    let meta = file
+        .metadata()
+        .cloned()
+        .ok_or_else(|| Error::Io(std::io::Error::other("resolved file has no metadata")))?;
+    let decision = engine::evaluate(http, &meta, content_type, config.limits());
+    let representation = matches!(decision.status, 200 | 206);
+    if !representation {
+        headers.clear();
+    }
+    if let Some(encoding) = &request.content_encoding {
+        if representation {
+            check_header_value("Content-Encoding", encoding.as_bytes())?;
+            headers.push(Header::new("Content-Encoding", encoding.clone()));
+        }
+    }
+    for h in decision.headers {
+        if h.name.eq_ignore_ascii_case("Content-Type") {
+            headers.retain(|x| !x.name.eq_ignore_ascii_case("Content-Type"));
+        }
+        headers.push(h);
+    }
+    if matches!(effective_backend(config, request), Backend::Development) {
+        headers.push(Header::new("Cache-Control", "no-store"));
+    }
+    let body = match decision.body {
+        BodyPlan::Empty => Body::Empty,
+        BodyPlan::Segments { segments, len } => match file.into_file() {
+            Some(f) => Body::File {
+                file: f,
+                segments,
+                len,
+            },
+            None => {
+                return Err(Error::Io(std::io::Error::other(
+                    "resolved file is not open",
+                )));
+            }
+        },
+    };
+    Ok(Plan {
+        status: decision.status,
+        headers,
+        body,
+    })
+}
+
+fn offload_headers(
+    config: &Config,
+    backend: &Backend,
+    request: &FileRequest,
+    file: &ResolvedFile,
+) -> Result<Vec<Header>, Error> {
+    let relative = file.relative_path_bytes();
+    let header = match backend {
+        Backend::Nginx => {
+            let url = required_url(config, backend)?;
+            let mut out = vec![Header::new(
+                "X-Accel-Redirect",
+                url.join(&percent_encode_path(relative)),
+            )];
+            out.extend(request.nginx.headers()?);
+            return Ok(out);
+        }
+        Backend::ModWsgi => {
+            let url = required_url(config, backend)?;
+            Header::new("Location", url.join(&percent_encode_path(relative)))
+        }
+        Backend::Caddy => {
+            if relative.contains(&b'?') {
+                return Err(unrepresentable(
+                    backend,
+                    "the name contains '?', which Caddy's rewrite reads as the start of a query; rename the file or use another backend",
+                ));
+            }
+            let url = required_url(config, backend)?;
+            let mut value = url.as_str().as_bytes().to_vec();
+            value.push(b'/');
+            value.extend_from_slice(relative);
+            raw_header(backend, "X-Accel-Redirect", value)?
+        }
+        Backend::XSendfile => raw_header(backend, "X-Sendfile", path_bytes(file.path()))?,
+        Backend::Lighttpd => {
+            let absolute = path_bytes(file.path());
+            if std::str::from_utf8(&absolute).is_err() {
+                return Err(unrepresentable(
+                    backend,
+                    "the path is not valid UTF-8, which lighttpd refuses after decoding X-Sendfile (502); rename the file",
+                ));
+            }
+            Header::new("X-Sendfile", percent_encode_path(&absolute))
+        }
+        Backend::Custom(custom) => return custom_headers(custom.as_ref(), file),
+        Backend::Simple | Backend::Development => {
+            return Err(Error::Io(std::io::Error::other(
+                "in-process backend planned as an offload",
+            )));
+        }
+    };
+    Ok(vec![header])
+}
+
+fn custom_headers(custom: &dyn CustomBackend, file: &ResolvedFile) -> Result<Vec<Header>, Error> {
+    let headers = custom.headers(file)?;
+    if headers.is_empty() {
+        return Err(Error::InvalidHeader {
+            name: format!("(custom backend {})", custom.name()),
+            reason: "the backend returned no header; return the header that hands the file to the front server".into(),
+        });
+    }
+    for h in &headers {
+        check_header_value(&h.name, &h.value)?;
+    }
+    Ok(headers)
+}
+
+fn required_url<'c>(config: &'c Config, backend: &Backend) -> Result<&'c crate::UrlPrefix, Error> {
+    config
+        .url_prefix_for(backend)?
+        .ok_or_else(|| Error::Config(crate::ConfigError::new("SENDFILE_URL", "not set")))
+}
+
+fn raw_header(backend: &Backend, name: &'static str, value: Vec<u8>) -> Result<Header, Error> {
+    if check_header_value(name, &value).is_err() {
+        return Err(unrepresentable(
+            backend,
+            "the path contains a control character, which cannot be sent raw in a header; rename the file",
+        ));
+    }
+    Ok(Header::new(name, value))
+}
+
+fn unrepresentable(backend: &Backend, reason: &str) -> Error {
+    Error::Unrepresentable {
+        backend: backend.name().to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+#[cfg(unix)]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    path.to_string_lossy().replace('\\', "/").into_bytes()
 }
