@@ -1,8 +1,30 @@
 //! Content-Disposition (RFC 6266 with RFC 8187) and Content-Type.
 //!
-//! OWNER: encoding helper. Interface fixed; bodies to be written.
+//! # The file name in Content-Disposition
+//!
+//! The name is first *cleaned*: every character for which [`is_removed_from_filename`] holds is
+//! dropped. That is the path separators `/` and `\` (a download name has no directory), Unicode
+//! control characters (C0 including CR, LF, NUL and tab, DEL, C1), the bidirectional controls
+//! that can disguise an extension (`invoice\u{202E}fdp.exe`), and the line and paragraph
+//! separators U+2028 and U+2029. A name that is empty or made only of dots once cleaned becomes
+//! `download`.
+//!
+//! Two parameters then carry the cleaned name:
+//! - `filename="..."`, the ASCII fallback for old clients: a quoted-string of printable ASCII.
+//!   `"` and `\` are backslash-escaped; `%` becomes `_` (some browsers percent-decode this
+//!   parameter, which would turn `pct%41.txt` into `pctA.txt`); combining marks U+0300-U+036F
+//!   are dropped (so a decomposed `e\u{301}` becomes `e`); every other non-ASCII character
+//!   becomes `_`.
+//! - `filename*=UTF-8''...` (RFC 8187), present whenever the fallback text is not exactly the
+//!   cleaned name. Every byte outside the RFC 8187 `attr-char` set is percent-encoded, so it
+//!   decodes back to the cleaned name: for a name without removed characters, the name itself.
+//!
+//! The header value never contains a control character, CR, LF or NUL.
 
+use std::borrow::Cow;
 use std::path::Path;
+
+use crate::encode::push_pct;
 
 /// Whether the browser shows the file or saves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -14,20 +36,597 @@ pub enum DispositionType {
     Attachment,
 }
 
+impl DispositionType {
+    /// The disposition token: `inline` or `attachment`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispositionType::Inline => "inline",
+            DispositionType::Attachment => "attachment",
+        }
+    }
+}
+
+/// The name used when a file name is empty, or only dots, once cleaned.
+pub const DEFAULT_FILENAME: &str = "download";
+
+/// Whether [`content_disposition`] drops `c` from a file name: `/`, `\`, control characters
+/// (C0, DEL, C1), bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+/// U+2066-U+2069) and the separators U+2028 and U+2029.
+pub fn is_removed_from_filename(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '/' | '\\'
+                | '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// Whether `byte` is an RFC 8187 `attr-char`, left unencoded in `filename*`.
+fn is_attr_char(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric()
+        || matches!(
+            byte,
+            b'!' | b'#' | b'$' | b'&' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        )
+}
+
+/// Appends the ASCII fallback form of the cleaned name `clean` (without the quotes).
+fn push_fallback(out: &mut String, clean: &str) {
+    for c in clean.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '%' => out.push('_'),
+            ' '..='~' => out.push(c),
+            '\u{0300}'..='\u{036F}' => {}
+            _ => out.push('_'),
+        }
+    }
+}
+
 /// The Content-Disposition value for `filename`.
 ///
 /// Always a `filename="..."` ASCII fallback (quoted-string, `\` and `"` escaped, control
 /// characters, `/` and `\` removed, non-ASCII replaced), plus `filename*=UTF-8''...` whenever
-/// the fallback is not exactly the name. Never contains CR, LF or NUL.
+/// the fallback is not exactly the name. Never contains CR, LF or NUL. The
+/// [module documentation](self) gives every rule.
+///
+/// ```
+/// use sendfile_core::disposition::{DispositionType, content_disposition};
+///
+/// assert_eq!(
+///     content_disposition(DispositionType::Attachment, "report.pdf"),
+///     r#"attachment; filename="report.pdf""#,
+/// );
+/// assert_eq!(
+///     content_disposition(DispositionType::Inline, "ünïcode 100%.txt"),
+///     r#"inline; filename="_n_code 100_.txt"; filename*=UTF-8''%C3%BCn%C3%AFcode%20100%25.txt"#,
+/// );
+/// // A quote cannot end the quoted-string (CVE-2022-36359).
+/// assert_eq!(
+///     content_disposition(DispositionType::Attachment, r#"a";x=y.bat"#),
+///     r#"attachment; filename="a\";x=y.bat"; filename*=UTF-8''a%22%3Bx%3Dy.bat"#,
+/// );
+/// ```
 pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
-    let _ = (kind, filename);
-    todo!()
+    let clean: Cow<'_, str> = if filename.chars().any(is_removed_from_filename) {
+        Cow::Owned(
+            filename
+                .chars()
+                .filter(|&c| !is_removed_from_filename(c))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(filename)
+    };
+    let clean: &str = if clean.bytes().all(|b| b == b'.') {
+        DEFAULT_FILENAME
+    } else {
+        &clean
+    };
+
+    let mut out = String::with_capacity(kind.as_str().len() + 16 + clean.len() * 4);
+    out.push_str(kind.as_str());
+    out.push_str("; filename=\"");
+    let fallback_start = out.len();
+    push_fallback(&mut out, clean);
+    let fallback = &out[fallback_start..];
+    let exact = fallback == clean;
+    if fallback.bytes().all(|b| b == b'.') {
+        out.truncate(fallback_start);
+        out.push_str(DEFAULT_FILENAME);
+    }
+    out.push('"');
+
+    if !exact {
+        out.push_str("; filename*=UTF-8''");
+        for byte in clean.bytes() {
+            if is_attr_char(byte) {
+                out.push(char::from(byte));
+            } else {
+                push_pct(&mut out, byte);
+            }
+        }
+    }
+    out
+}
+
+/// Types that [`content_type_for`] sets itself instead of asking `mime_guess`, by lowercase
+/// extension: compressed files are always the compressed type (never a Content-Encoding), and
+/// `mime_guess` gives `.tgz` the odd `application/x-compressed` and `.svgz` `image/svg+xml`
+/// (wrong without `Content-Encoding: gzip`, which is never guessed).
+fn compressed_type(extension: &str) -> Option<&'static str> {
+    const TYPES: &[(&str, &str)] = &[
+        ("gz", "application/gzip"),
+        ("tgz", "application/gzip"),
+        ("svgz", "application/gzip"),
+        ("bz2", "application/x-bzip2"),
+        ("tbz", "application/x-bzip2"),
+        ("tbz2", "application/x-bzip2"),
+        ("xz", "application/x-xz"),
+        ("txz", "application/x-xz"),
+        ("zst", "application/zstd"),
+        ("tzst", "application/zstd"),
+        ("br", "application/octet-stream"),
+    ];
+    TYPES
+        .iter()
+        .find(|(ext, _)| ext.eq_ignore_ascii_case(extension))
+        .map(|&(_, mime)| mime)
+}
+
+/// Whether [`content_type_for`] adds `; charset=utf-8` to the type `essence` (`type/subtype`,
+/// lowercase).
+///
+/// Yes for `text/*`, JavaScript (`application/javascript`, `application/ecmascript`,
+/// `application/x-javascript`) and JSON (`application/json`, `application/*+json`). No for
+/// XML (`text/xml`, `application/xml`, `*+xml`): a charset parameter overrides the encoding
+/// declaration inside an XML document (RFC 7303 section 3), and an XML parser already defaults
+/// to UTF-8, so the parameter can only break a document declared in another encoding.
+pub fn wants_utf8_charset(essence: &str) -> bool {
+    let Some((top, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    let xml = sub == "xml" || sub.ends_with("+xml");
+    match top {
+        "text" => !xml,
+        "application" => {
+            matches!(sub, "javascript" | "ecmascript" | "x-javascript" | "json")
+                || sub.ends_with("+json")
+        }
+        _ => false,
+    }
 }
 
 /// The Content-Type for a file name, from its extension (`application/octet-stream` when
 /// unknown). Text types get `; charset=utf-8`. Never a Content-Encoding: a `.gz` file is
 /// `application/gzip`.
+///
+/// The charset rule is [`wants_utf8_charset`]. Compressed files keep their own type: `.gz`,
+/// `.tgz`, `.tar.gz` and `.svgz` are `application/gzip`, `.bz2` `application/x-bzip2`, `.xz`
+/// `application/x-xz`, `.zst` `application/zstd`, `.br` `application/octet-stream`.
+///
+/// ```
+/// use std::path::Path;
+/// use sendfile_core::disposition::content_type_for;
+///
+/// assert_eq!(content_type_for(Path::new("notes.txt")), "text/plain; charset=utf-8");
+/// assert_eq!(content_type_for(Path::new("backup.tar.gz")), "application/gzip");
+/// ```
 pub fn content_type_for(name: &Path) -> String {
-    let _ = name;
-    todo!()
+    let extension = name.extension().and_then(|e| e.to_str());
+    let essence: Cow<'static, str> = match extension.and_then(compressed_type) {
+        Some(mime) => Cow::Borrowed(mime),
+        None => Cow::Owned(
+            mime_guess::from_path(name)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_ascii_lowercase(),
+        ),
+    };
+    if wants_utf8_charset(&essence) {
+        format!("{essence}; charset=utf-8")
+    } else {
+        essence.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{check_header_value, percent_decode};
+    use proptest::prelude::*;
+
+    use DispositionType::{Attachment, Inline};
+
+    /// Splits a Content-Disposition value into its type and parameters, reading quoted-strings
+    /// the way RFC 9110 does (a backslash escapes the next character).
+    fn parse(value: &str) -> (String, Vec<(String, String)>) {
+        let mut chars = value.chars().peekable();
+        let mut kind = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == ';' {
+                break;
+            }
+            kind.push(c);
+            chars.next();
+        }
+        let mut params = Vec::new();
+        while chars.next() == Some(';') {
+            while chars.peek() == Some(&' ') {
+                chars.next();
+            }
+            let mut name = String::new();
+            for c in chars.by_ref() {
+                if c == '=' {
+                    break;
+                }
+                name.push(c);
+            }
+            let mut val = String::new();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                loop {
+                    match chars.next().expect("unterminated quoted-string") {
+                        '\\' => val.push(chars.next().expect("dangling backslash")),
+                        '"' => break,
+                        c => val.push(c),
+                    }
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c == ';' {
+                        break;
+                    }
+                    val.push(c);
+                    chars.next();
+                }
+            }
+            params.push((name, val));
+        }
+        assert_eq!(chars.next(), None, "trailing garbage in {value:?}");
+        (kind, params)
+    }
+
+    /// The decoded parameters: the fallback, and the `filename*` name if present.
+    fn names(value: &str) -> (String, Option<String>) {
+        let (_, params) = parse(value);
+        let mut fallback = None;
+        let mut star = None;
+        for (name, val) in params {
+            match name.as_str() {
+                "filename" => {
+                    assert!(fallback.is_none(), "two filename params in {value:?}");
+                    fallback = Some(val);
+                }
+                "filename*" => {
+                    assert!(star.is_none(), "two filename* params in {value:?}");
+                    let encoded = val.strip_prefix("UTF-8''").expect("UTF-8'' prefix");
+                    for b in encoded.bytes() {
+                        assert!(is_attr_char(b) || b == b'%', "{b:?} in {value:?}");
+                    }
+                    let bytes = percent_decode(encoded);
+                    star = Some(String::from_utf8(bytes).expect("filename* is UTF-8"));
+                }
+                other => panic!("unexpected parameter {other:?} in {value:?}"),
+            }
+        }
+        (fallback.expect("filename param"), star)
+    }
+
+    /// The name a modern browser would use: `filename*` when present, else `filename`.
+    fn effective(value: &str) -> String {
+        let (fallback, star) = names(value);
+        star.unwrap_or(fallback)
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(
+            content_disposition(Inline, "a.txt"),
+            r#"inline; filename="a.txt""#
+        );
+        assert_eq!(
+            content_disposition(Attachment, "a.txt"),
+            r#"attachment; filename="a.txt""#
+        );
+        assert_eq!(DispositionType::default(), Inline);
+    }
+
+    #[test]
+    fn plain_ascii_has_no_filename_star() {
+        for name in [
+            "report.pdf",
+            "with space.txt",
+            "a;b,c'd=e(1)[2]{3}<4>?*:|!#$&+^`~.txt",
+        ] {
+            let value = content_disposition(Attachment, name);
+            assert!(!value.contains("filename*"), "{value}");
+            assert_eq!(names(&value), (name.to_owned(), None));
+        }
+    }
+
+    #[test]
+    fn quote_is_escaped_and_cannot_end_the_string() {
+        // CVE-2022-36359: a quote in the name must not close the quoted-string.
+        let value = content_disposition(Attachment, r#"a";x=y.bat"#);
+        assert_eq!(
+            value,
+            r#"attachment; filename="a\";x=y.bat"; filename*=UTF-8''a%22%3Bx%3Dy.bat"#
+        );
+        let (kind, params) = parse(&value);
+        assert_eq!(kind, "attachment");
+        assert_eq!(params.len(), 2);
+        assert_eq!(params[0], ("filename".into(), r#"a";x=y.bat"#.into()));
+        assert_eq!(effective(&value), r#"a";x=y.bat"#);
+    }
+
+    #[test]
+    fn quote_alone_gets_filename_star_too() {
+        let value = content_disposition(Inline, r#"say "hi".txt"#);
+        assert_eq!(
+            value,
+            r#"inline; filename="say \"hi\".txt"; filename*=UTF-8''say%20%22hi%22.txt"#
+        );
+    }
+
+    #[test]
+    fn separators_are_removed_in_both_parameters() {
+        assert_eq!(
+            content_disposition(Attachment, "../../etc/passwd"),
+            r#"attachment; filename="....etcpasswd""#
+        );
+        assert_eq!(
+            content_disposition(Attachment, r"C:\Users\x\evil.exe"),
+            r#"attachment; filename="C:Usersxevil.exe""#
+        );
+        let value = content_disposition(Attachment, "dir/ü\\x.txt");
+        assert_eq!(
+            value,
+            r#"attachment; filename="dir_x.txt"; filename*=UTF-8''dir%C3%BCx.txt"#
+        );
+    }
+
+    #[test]
+    fn control_characters_are_removed() {
+        let value = content_disposition(Attachment, "a\r\nSet-Cookie: x=1\0\t\u{7f}\u{85}b.txt");
+        assert_eq!(value, r#"attachment; filename="aSet-Cookie: x=1b.txt""#);
+        for c in value.chars() {
+            assert!(!c.is_control(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn bidi_and_line_separators_are_removed() {
+        let value = content_disposition(Attachment, "invoice\u{202E}fdp.exe");
+        assert_eq!(value, r#"attachment; filename="invoicefdp.exe""#);
+        let value = content_disposition(Attachment, "a\u{2028}b\u{2029}c\u{2066}d\u{200F}.txt");
+        assert_eq!(value, r#"attachment; filename="abcd.txt""#);
+    }
+
+    #[test]
+    fn percent_is_replaced_in_fallback_and_kept_in_filename_star() {
+        let value = content_disposition(Attachment, "pct%41.txt");
+        assert_eq!(
+            value,
+            r#"attachment; filename="pct_41.txt"; filename*=UTF-8''pct%2541.txt"#
+        );
+        assert_eq!(effective(&value), "pct%41.txt");
+        let value = content_disposition(Attachment, "100%");
+        assert_eq!(
+            value,
+            r#"attachment; filename="100_"; filename*=UTF-8''100%25"#
+        );
+    }
+
+    #[test]
+    fn hostile_ascii_names() {
+        let cases = [
+            ("with space.txt", r#"inline; filename="with space.txt""#),
+            ("q?mark.txt", r#"inline; filename="q?mark.txt""#),
+            ("hash#.txt", r#"inline; filename="hash#.txt""#),
+            ("plus+.txt", r#"inline; filename="plus+.txt""#),
+            ("it's.txt", r#"inline; filename="it's.txt""#),
+            ("a;b.txt", r#"inline; filename="a;b.txt""#),
+        ];
+        for (name, expected) in cases {
+            let value = content_disposition(Inline, name);
+            assert_eq!(value, expected);
+            assert_eq!(effective(&value), name);
+        }
+    }
+
+    #[test]
+    fn filename_star_uses_the_attr_char_set() {
+        let value = content_disposition(Inline, "é !#$&+-.^_`|~'*%()=,;:@[]{}<>?/x");
+        let (_, star) = value.split_once("filename*=UTF-8''").unwrap();
+        assert_eq!(
+            star,
+            "%C3%A9%20!#$&+-.^_`|~%27%2A%25%28%29%3D%2C%3B%3A%40%5B%5D%7B%7D%3C%3E%3Fx"
+        );
+    }
+
+    #[test]
+    fn unicode_nfc_and_nfd() {
+        let nfc = content_disposition(Attachment, "caf\u{e9}.txt");
+        assert_eq!(
+            nfc,
+            r#"attachment; filename="caf_.txt"; filename*=UTF-8''caf%C3%A9.txt"#
+        );
+        let nfd = content_disposition(Attachment, "cafe\u{301}.txt");
+        assert_eq!(
+            nfd,
+            r#"attachment; filename="cafe.txt"; filename*=UTF-8''cafe%CC%81.txt"#
+        );
+        // Each form survives as given: no normalisation.
+        assert_eq!(effective(&nfc), "caf\u{e9}.txt");
+        assert_eq!(effective(&nfd), "cafe\u{301}.txt");
+    }
+
+    #[test]
+    fn unicode_names() {
+        let value = content_disposition(Attachment, "ünïcode.txt");
+        assert_eq!(
+            value,
+            r#"attachment; filename="_n_code.txt"; filename*=UTF-8''%C3%BCn%C3%AFcode.txt"#
+        );
+        let value = content_disposition(Attachment, "😀 party.png");
+        assert_eq!(
+            value,
+            r#"attachment; filename="_ party.png"; filename*=UTF-8''%F0%9F%98%80%20party.png"#
+        );
+        assert_eq!(effective(&value), "😀 party.png");
+        let value = content_disposition(Attachment, "中文.pdf");
+        assert_eq!(
+            value,
+            r#"attachment; filename="__.pdf"; filename*=UTF-8''%E4%B8%AD%E6%96%87.pdf"#
+        );
+    }
+
+    #[test]
+    fn long_names_are_kept_whole() {
+        let ascii = format!("{}.txt", "a".repeat(246));
+        assert_eq!(ascii.len(), 250);
+        assert_eq!(
+            content_disposition(Attachment, &ascii),
+            format!(r#"attachment; filename="{ascii}""#)
+        );
+        let wide = "é".repeat(125);
+        assert_eq!(wide.len(), 250);
+        let value = content_disposition(Attachment, &wide);
+        assert_eq!(names(&value), ("_".repeat(125), Some(wide)));
+    }
+
+    #[test]
+    fn empty_or_dot_names_become_download() {
+        for name in ["", ".", "..", "/", "\\", "/../", "\r\n", "\u{202E}", "./.."] {
+            assert_eq!(
+                content_disposition(Attachment, name),
+                r#"attachment; filename="download""#,
+                "{name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_fallback_gets_default_but_filename_star_keeps_the_name() {
+        let value = content_disposition(Attachment, "\u{301}");
+        assert_eq!(
+            value,
+            r#"attachment; filename="download"; filename*=UTF-8''%CC%81"#
+        );
+    }
+
+    #[test]
+    fn content_types() {
+        let cases = [
+            ("a.txt", "text/plain; charset=utf-8"),
+            ("a.html", "text/html; charset=utf-8"),
+            ("a.css", "text/css; charset=utf-8"),
+            ("a.csv", "text/csv; charset=utf-8"),
+            ("a.js", "text/javascript; charset=utf-8"),
+            ("a.mjs", "application/javascript; charset=utf-8"),
+            ("a.json", "application/json; charset=utf-8"),
+            ("a.webmanifest", "application/manifest+json; charset=utf-8"),
+            ("a.xml", "text/xml"),
+            ("a.rss", "application/rss+xml"),
+            ("a.svg", "image/svg+xml"),
+            ("a.pdf", "application/pdf"),
+            ("a.JPG", "image/jpeg"),
+            ("a.png", "image/png"),
+            ("a.unknownext", "application/octet-stream"),
+            ("noext", "application/octet-stream"),
+            (".gz", "application/octet-stream"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(content_type_for(Path::new(name)), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn compressed_files_keep_their_own_type() {
+        let cases = [
+            ("x.gz", "application/gzip"),
+            ("x.tar.gz", "application/gzip"),
+            ("x.txt.gz", "application/gzip"),
+            ("x.TAR.GZ", "application/gzip"),
+            ("x.tgz", "application/gzip"),
+            ("x.svgz", "application/gzip"),
+            ("x.tar.bz2", "application/x-bzip2"),
+            ("x.tbz2", "application/x-bzip2"),
+            ("x.tar.xz", "application/x-xz"),
+            ("x.txz", "application/x-xz"),
+            ("x.tar.zst", "application/zstd"),
+            ("x.tzst", "application/zstd"),
+            ("x.js.br", "application/octet-stream"),
+            ("x.Z", "application/x-compress"),
+            ("x.zip", "application/zip"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(content_type_for(Path::new(name)), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn charset_rule() {
+        assert!(wants_utf8_charset("text/plain"));
+        assert!(wants_utf8_charset("text/x-yaml"));
+        assert!(wants_utf8_charset("application/ecmascript"));
+        assert!(wants_utf8_charset("application/ld+json"));
+        assert!(!wants_utf8_charset("text/xml"));
+        assert!(!wants_utf8_charset("application/xml"));
+        assert!(!wants_utf8_charset("application/xhtml+xml"));
+        assert!(!wants_utf8_charset("application/octet-stream"));
+        assert!(!wants_utf8_charset("image/png"));
+        assert!(!wants_utf8_charset("garbage"));
+    }
+
+    /// Mostly the characters that matter, plus any character at all.
+    fn hostile_name() -> impl Strategy<Value = String> {
+        let hostile = prop::sample::select(vec![
+            '"', '\\', '/', '%', ';', ' ', '\'', '\r', '\n', '\0', '\t', '\u{7f}', '\u{85}',
+            '\u{202e}', '\u{2028}', 'é', '\u{301}', '😀', '*', '=', ',', 'a', '.', '4', '1',
+        ]);
+        prop::collection::vec(prop_oneof![hostile, any::<char>()], 0..40)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn check_properties(name: &str) -> Result<(), TestCaseError> {
+        for kind in [Inline, Attachment] {
+            let value = content_disposition(kind, name);
+            prop_assert!(check_header_value("Content-Disposition", value.as_bytes()).is_ok());
+            prop_assert!(!value.chars().any(char::is_control), "{:?}", value);
+            prop_assert!(!value.chars().any(is_removed_from_filename), "{:?}", value);
+            let (fallback, star) = names(&value);
+            prop_assert!(!fallback.is_empty());
+            prop_assert!(fallback.bytes().all(|b| (0x20..0x7F).contains(&b)));
+            prop_assert!(!fallback.contains('%'));
+            let clean_name =
+                !name.chars().any(is_removed_from_filename) && !name.bytes().all(|b| b == b'.');
+            if clean_name {
+                prop_assert_eq!(star.unwrap_or(fallback), name);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn disposition_properties_any_string(name in any::<String>()) {
+            check_properties(&name)?;
+        }
+
+        #[test]
+        fn disposition_properties_hostile(name in hostile_name()) {
+            check_properties(&name)?;
+        }
+    }
 }

@@ -129,8 +129,7 @@ pub fn check_header_value(name: &str, value: &[u8]) -> Result<(), Error> {
             control_name(byte),
         ));
     }
-    if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t'))
-    {
+    if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t')) {
         return refuse(format!(
             "the value starts or ends with a space or tab, which HTTP strips from {name} \
              (RFC 9110 section 5.5), so the front server would use a different value; rename \

@@ -1,1 +1,97 @@
-//! placeholder
+//! The `#[protected_file]` attribute of [sendfile-actix].
+//!
+//! Use it through `sendfile_actix::protected_file` (the default `macros`
+//! feature of sendfile-actix); this crate is an implementation detail whose
+//! generated code calls into sendfile-actix by absolute path, so a crate
+//! using the attribute depends on `sendfile-actix` under that name. The two
+//! crates are released together with the same version.
+//!
+//! The runnable examples live in the sendfile-actix documentation; see
+//! [`protected_file`] for what the attribute accepts and generates.
+//!
+//! [sendfile-actix]: https://docs.rs/sendfile-actix
+
+mod args;
+mod expand;
+
+/// Guards an actix-web handler that returns a `SendFile`.
+///
+/// ```ignore
+/// use actix_web::{HttpRequest, get, web};
+/// use sendfile_actix::{SendFile, protected_file};
+/// use std::path::Path;
+///
+/// // 1. A boolean expression over the handler's own arguments, evaluated
+/// //    before the body runs.
+/// #[get("/files/{name}")]
+/// #[protected_file(allow = user.may_read(&name))]
+/// async fn download(user: User, name: web::Path<String>) -> SendFile {
+///     SendFile::new(name.into_inner())
+/// }
+///
+/// // 2. An async function that sees the request and the resolved file
+/// //    (inside the configured root, symbolic links resolved). It runs after
+/// //    the body returned its `SendFile` and before any header is written.
+/// async fn owns_file(req: &HttpRequest, file: &Path) -> bool {
+///     # let _ = (req, file);
+///     // ...
+///     # true
+/// }
+///
+/// #[get("/mine/{name}")]
+/// #[protected_file(check = owns_file, denied_status = 404)]
+/// async fn mine(name: web::Path<String>) -> Result<SendFile, actix_web::Error> {
+///     Ok(SendFile::new(name.into_inner()))
+/// }
+/// ```
+///
+/// (The example is not compiled here because this crate cannot depend on
+/// sendfile-actix; the same examples are compiled in the sendfile-actix
+/// documentation and in this crate's tests.)
+///
+/// # Arguments
+///
+/// - `allow = <expr>`: a `bool` expression over the handler's arguments. It is
+///   evaluated before the body; `false` denies the download. It may `.await`,
+///   and `?` in it converts errors to `actix_web::Error`. It runs on the same
+///   bindings as the body, so it should borrow them (`&name`,
+///   `user.may_read(..)`) rather than move them.
+/// - `check = <path>`: an `async fn(&HttpRequest, &std::path::Path)` returning
+///   `bool` or `Result<bool, E>` with `E: Into<actix_web::Error>`. It is called
+///   with the resolved file after the body returned; `false` denies the
+///   download and `Err(e)` answers with `e`'s response. A file that cannot be
+///   resolved is answered as `SendFile` itself would answer it (for example
+///   404), without calling the check.
+/// - `denied_status = <400..=599>`: the status of a denied download for this
+///   handler. Without it, the `denied_status` of the `SendFileConfig` in the
+///   app data is used, which defaults to 403 Forbidden.
+///
+/// At least one of `allow` and `check` is required; with both, `allow` runs
+/// first and `check` only when `allow` passed.
+///
+/// # The handler
+///
+/// The handler must be an `async fn` without a `self` receiver, returning
+/// `SendFile` or `Result<SendFile, E>` with any `E: Into<actix_web::Error>`.
+/// Its name, visibility, attributes, doc comments, generics and `where` clause
+/// are kept, and its body may use `?` and `return` as written for its own
+/// return type. It works below actix-web's route attributes (`#[get(..)]`
+/// written above `#[protected_file]`) and with `web::get().to(handler)`.
+///
+/// # What it generates
+///
+/// The handler gets one more, hidden, leading argument (an
+/// `actix_web::HttpRequest`, which is itself an extractor) and returns
+/// `Result<sendfile_actix::SendFile, actix_web::Error>`. Because of that
+/// extra argument a protected handler can have at most 15 arguments of its
+/// own, and its documented signature shows the extra argument and the
+/// changed return type. The behaviour (deciding the status of a denial,
+/// resolving the file, converting results) lives in sendfile-actix; the
+/// generated code only calls it.
+#[proc_macro_attribute]
+pub fn protected_file(
+    attr: proc_macro::TokenStream,
+    item: proc_macro::TokenStream,
+) -> proc_macro::TokenStream {
+    expand::protected_file(attr.into(), item.into()).into()
+}

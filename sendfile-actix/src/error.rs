@@ -1,0 +1,98 @@
+//! `SendFileError`: the core's errors as actix-web responses.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use sendfile_core::{Error, NotFoundReason};
+
+/// An error while sending a file.
+///
+/// As a response: 404 for a file that is missing, outside the root or not a regular file (the
+/// precise reason goes to the log, never to the client); 403, or the configured status, for a
+/// denied permission; 500 for a configuration problem. The response body is a short generic
+/// text: it never contains a filesystem path. The [`Display`](fmt::Display) text is for logs.
+#[derive(Debug)]
+pub struct SendFileError {
+    error: Error,
+    status: StatusCode,
+}
+
+impl SendFileError {
+    /// A denied download, answered with `status`.
+    pub fn denied(status: StatusCode) -> Self {
+        SendFileError {
+            error: Error::Forbidden,
+            status,
+        }
+    }
+
+    /// The underlying error.
+    pub fn inner(&self) -> &Error {
+        &self.error
+    }
+
+    /// Takes the underlying error.
+    pub fn into_inner(self) -> Error {
+        self.error
+    }
+
+    /// Writes the error to the log at a level that fits it.
+    pub(crate) fn log(&self) {
+        match &self.error {
+            Error::NotFound {
+                reason: NotFoundReason::OutsideRoot | NotFoundReason::InvalidPath,
+                ..
+            } => log::warn!("sendfile: refused: {}", self.error),
+            Error::NotFound { .. } => log::info!("sendfile: {}", self.error),
+            Error::Forbidden => log::info!("sendfile: download denied ({})", self.status),
+            _ => log::error!("sendfile: {}", self.error),
+        }
+    }
+}
+
+impl From<Error> for SendFileError {
+    fn from(error: Error) -> Self {
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        SendFileError { error, status }
+    }
+}
+
+impl From<sendfile_core::ConfigError> for SendFileError {
+    fn from(error: sendfile_core::ConfigError) -> Self {
+        Error::Config(error).into()
+    }
+}
+
+impl fmt::Display for SendFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for SendFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl ResponseError for SendFileError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let text = self
+            .status
+            .canonical_reason()
+            .unwrap_or(self.error.public_message());
+        HttpResponse::build(self.status)
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ))
+            .body(text)
+    }
+}

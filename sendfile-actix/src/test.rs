@@ -1,0 +1,225 @@
+//! Assertions for the application's own tests, in the spirit of django-downloadview's
+//! `assert_x_accel_redirect`: was the file offloaded to that URL, with that download name?
+//!
+//! Each takes anything with a status and headers ([`ServiceResponse`] from
+//! `actix_web::test::call_service`, or an [`HttpResponse`]) and panics with a message saying
+//! what was expected and what was found.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! use sendfile_actix::test::{assert_download, assert_x_accel_redirect};
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # std::fs::write(dir.path().join("Q3 résumé.pdf"), b"%PDF").unwrap();
+//! let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 résumé.pdf").attachment() }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+//!
+//! assert_x_accel_redirect(&res, "/protected/Q3 résumé.pdf");   // decoded, as nginx will
+//! assert_download(&res, "Q3 résumé.pdf");                       // reads filename* too
+//! # });
+//! ```
+
+use actix_web::HttpResponse;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use sendfile_core::encode::percent_decode;
+
+/// A response whose status and headers can be inspected.
+pub trait InspectResponse {
+    /// The status.
+    fn status_code(&self) -> StatusCode;
+    /// The headers.
+    fn header_map(&self) -> &HeaderMap;
+}
+
+impl<B> InspectResponse for ServiceResponse<B> {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+    fn header_map(&self) -> &HeaderMap {
+        self.headers()
+    }
+}
+
+impl<B> InspectResponse for HttpResponse<B> {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+    fn header_map(&self) -> &HeaderMap {
+        self.headers()
+    }
+}
+
+fn header_bytes<'a>(res: &'a impl InspectResponse, name: &str) -> &'a [u8] {
+    let Some(value) = res.header_map().get(name) else {
+        panic!(
+            "expected a {name} header; the response ({}) has none",
+            res.status_code()
+        );
+    };
+    value.as_bytes()
+}
+
+fn assert_offload(res: &impl InspectResponse, name: &str, expected: &[u8], decoded: bool) {
+    assert_eq!(
+        res.status_code(),
+        StatusCode::OK,
+        "an offload response must be 200"
+    );
+    let raw = header_bytes(res, name);
+    let got = if decoded {
+        percent_decode(&String::from_utf8_lossy(raw))
+    } else {
+        raw.to_vec()
+    };
+    assert!(
+        got == expected,
+        "{name}: expected {:?}, got {:?} (raw header {:?})",
+        String::from_utf8_lossy(expected),
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(raw),
+    );
+}
+
+/// Asserts an nginx offload: 200 and `X-Accel-Redirect` naming `url` once decoded (as nginx
+/// decodes it), e.g. `"/protected/Q3 report.pdf"`.
+pub fn assert_x_accel_redirect(res: &impl InspectResponse, url: &str) {
+    assert_offload(res, "x-accel-redirect", url.as_bytes(), true);
+}
+
+/// Asserts an Apache mod_xsendfile offload: 200 and `X-Sendfile` naming exactly `path` (raw
+/// bytes, as mod_xsendfile 0.12 reads it).
+pub fn assert_x_sendfile(res: &impl InspectResponse, path: impl AsRef<std::path::Path>) {
+    assert_offload(res, "x-sendfile", &path_bytes(path.as_ref()), false);
+}
+
+/// Asserts a lighttpd offload: 200 and `X-Sendfile` naming `path` once decoded (as lighttpd
+/// decodes it).
+pub fn assert_lighttpd_x_sendfile(res: &impl InspectResponse, path: impl AsRef<std::path::Path>) {
+    assert_offload(res, "x-sendfile", &path_bytes(path.as_ref()), true);
+}
+
+/// Asserts a mod_wsgi internal redirect: 200 and `Location` naming `url` once decoded.
+pub fn assert_internal_redirect(res: &impl InspectResponse, url: &str) {
+    assert_offload(res, "location", url.as_bytes(), true);
+}
+
+/// Asserts a Caddy offload: 200 and `X-Accel-Redirect` naming exactly `url` (raw, as Caddy's
+/// rewrite reads it).
+pub fn assert_caddy_redirect(res: &impl InspectResponse, url: &str) {
+    assert_offload(res, "x-accel-redirect", url.as_bytes(), false);
+}
+
+/// Asserts a download saved as `filename`: `Content-Disposition: attachment`, and the name a
+/// browser would use (the decoded `filename*` when present, else `filename`).
+pub fn assert_download(res: &impl InspectResponse, filename: &str) {
+    let value = String::from_utf8_lossy(header_bytes(res, "content-disposition")).into_owned();
+    assert!(
+        value.starts_with("attachment"),
+        "expected Content-Disposition: attachment, got {value:?}"
+    );
+    let got = disposition_filename(&value);
+    assert_eq!(got.as_deref(), Some(filename), "download name in {value:?}");
+}
+
+/// The file name a browser takes from a Content-Disposition value: the decoded
+/// `filename*=UTF-8''...` when present, else the unquoted `filename="..."`.
+pub fn disposition_filename(value: &str) -> Option<String> {
+    let mut plain = None;
+    for param in split_params(value).into_iter().skip(1) {
+        let Some((key, val)) = param.split_once('=') else {
+            continue;
+        };
+        match key.trim().to_ascii_lowercase().as_str() {
+            "filename*" => {
+                let val = val.trim();
+                val.get(..7).filter(|p| p.eq_ignore_ascii_case("utf-8''"))?;
+                return String::from_utf8(percent_decode(&val[7..])).ok();
+            }
+            "filename" => plain = Some(unquote(val.trim())),
+            _ => {}
+        }
+    }
+    plain
+}
+
+/// Splits on `;` outside quoted strings.
+fn split_params(value: &str) -> Vec<&str> {
+    let (mut out, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                out.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&value[start..]);
+    out
+}
+
+fn unquote(s: &str) -> String {
+    let Some(inner) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+        return s.to_owned();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' {
+            chars.next().unwrap_or('\\')
+        } else {
+            c
+        });
+    }
+    out
+}
+
+#[cfg(unix)]
+fn path_bytes(p: &std::path::Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &std::path::Path) -> Vec<u8> {
+    p.to_string_lossy().into_owned().into_bytes()
+}
+
+/// Reads the whole body of a response (served by the in-process backends).
+pub async fn served_bytes<B>(res: ServiceResponse<B>) -> bytes::Bytes
+where
+    B: actix_web::body::MessageBody,
+{
+    actix_web::test::read_body(res).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_filename_prefers_the_extended_form() {
+        assert_eq!(
+            disposition_filename(
+                "attachment; filename=\"r_sum_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"
+            ),
+            Some("résumé.pdf".into())
+        );
+        assert_eq!(
+            disposition_filename("inline; filename=\"a \\\"b\\\"; c.txt\""),
+            Some("a \"b\"; c.txt".into())
+        );
+        assert_eq!(disposition_filename("inline"), None);
+    }
+}
