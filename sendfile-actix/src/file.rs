@@ -41,9 +41,9 @@ use crate::error::SendFileError;
 /// let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
 ///
 /// assert_eq!(res.status(), 200);
-/// assert_eq!(res.headers()["x-accel-redirect"], "/protected/reports/q3.pdf");
-/// assert_eq!(res.headers()["content-disposition"],
-///            "attachment; filename=\"Q3 report.pdf\"");
+/// let header = |name| res.headers().get(name).unwrap().to_str().unwrap();
+/// assert_eq!(header("x-accel-redirect"), "/protected/reports/q3.pdf");
+/// assert_eq!(header("content-disposition"), "attachment; filename=\"Q3 report.pdf\"");
 /// # });
 /// ```
 #[derive(Debug)]
@@ -225,8 +225,10 @@ impl RequestFields {
         let values = FIELDS.map(|name| {
             let mut joined: Option<String> = None;
             for value in req.headers().get_all(name) {
-                // A value that is not visible ASCII is treated as absent.
-                let Ok(text) = value.to_str() else { continue };
+                // Not visible ASCII: decoded lossily rather than dropped, so that a garbled
+                // If-Match still fails (412) instead of being skipped.
+                let text = String::from_utf8_lossy(value.as_bytes());
+                let text = text.as_ref();
                 match joined.as_mut() {
                     Some(j) => {
                         j.push_str(", ");
@@ -290,7 +292,7 @@ fn plan_to_response(plan: Plan) -> HttpResponse<BoxBody> {
         };
         res.headers_mut().append(name, value);
     }
-    let res = match plan.body {
+    match plan.body {
         Body::File {
             file,
             segments,
@@ -304,8 +306,7 @@ fn plan_to_response(plan: Plan) -> HttpResponse<BoxBody> {
             Some(len) if len > 0 => res.set_body(BoxBody::new(SizedStream::new(len, EmptyStream))),
             _ => res,
         },
-    };
-    res
+    }
 }
 
 /// A stream that ends at once: the body of a HEAD response, whose length is announced but

@@ -86,6 +86,7 @@ mod private;
 pub use config::SendFileConfig;
 pub use error::SendFileError;
 pub use file::SendFile;
+pub use sendfile_core::encode::percent_encode_path;
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::nginx::{AccelExpires, LimitRate};
 pub use sendfile_core::{

@@ -1113,9 +1113,12 @@ mod tests {
         }
     }
 
-    mod prop {
+    mod props {
         use super::*;
         use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        use std::cell::Cell;
+        use std::os::unix::fs::MetadataExt;
 
         fn segment() -> impl Strategy<Value = &'static str> {
             prop::sample::select(vec![
@@ -1140,48 +1143,71 @@ mod tests {
             ])
         }
 
-        fn prefix(f: &Fixture) -> Vec<String> {
-            vec![
+        /// Any successful resolution names a regular file whose canonical path lies below the
+        /// canonical root, at exactly the relative path reported.
+        #[test]
+        fn success_is_always_confined() {
+            let f = fixture();
+            let real_root = f.root.real_path().to_path_buf();
+            let prefixes = [
                 String::new(),
                 format!("{}/", f.base.join("root").display()),
                 format!("{}/", f.base.display()),
                 format!("{}/", f.base.join("outside").display()),
                 "/".to_owned(),
                 format!("{}/", f.base.join("root-evil").display()),
-            ]
-        }
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2000))]
-            #[test]
-            fn success_is_always_confined(
-                which in 0usize..6,
-                segments in prop::collection::vec(segment(), 1..7),
-                read in any::<bool>(),
-            ) {
-                let f = fixture();
-                let requested = format!("{}{}", prefix(&f)[which], segments.join("/"));
-                let access = if read { Access::Read } else { Access::Stat };
-                let real_root = f.root.real_path().to_path_buf();
-                if let Ok(r) = f.root.resolve(Path::new(&requested), access) {
-                    let canonical = r.path().canonicalize().unwrap();
-                    prop_assert!(canonical.starts_with(&real_root), "{requested:?} -> {canonical:?}");
-                    prop_assert_eq!(&canonical, &real_root.join(r.relative_path()));
-                    prop_assert!(r.relative_path().components().all(|c| matches!(c, Component::Normal(_))));
-                    prop_assert!(r.relative_path().as_os_str().len() > 0);
-                    let on_disk = std::fs::metadata(&canonical).unwrap();
-                    prop_assert!(on_disk.is_file());
-                    let meta = r.metadata().unwrap();
-                    use std::os::unix::fs::MetadataExt;
-                    prop_assert_eq!((meta.dev, meta.ino), (on_disk.dev(), on_disk.ino()));
-                    prop_assert_eq!(r.file().is_some(), read);
-                }
-                if let Ok(r) = f.root.resolve(Path::new(&requested), Access::Lexical) {
-                    let joined = f.root.path().join(r.relative_path());
-                    prop_assert!(joined.starts_with(f.root.path()));
-                    prop_assert!(r.relative_path().components().all(|c| matches!(c, Component::Normal(_))));
-                }
-            }
+            ];
+            let strategy = (
+                prop::sample::select(prefixes.to_vec()),
+                prop::collection::vec(segment(), 1..7),
+                any::<bool>(),
+            );
+            let (on_disk_ok, lexical_ok) = (Cell::new(0u32), Cell::new(0u32));
+            let mut runner = TestRunner::new(Config::with_cases(4000));
+            runner
+                .run(&strategy, |(prefix, segments, read)| {
+                    let requested = format!("{prefix}{}", segments.join("/"));
+                    let access = if read { Access::Read } else { Access::Stat };
+                    if let Ok(r) = f.root.resolve(Path::new(&requested), access) {
+                        on_disk_ok.set(on_disk_ok.get() + 1);
+                        let canonical = r.path().canonicalize().unwrap();
+                        prop_assert!(canonical.starts_with(&real_root), "{requested:?}");
+                        prop_assert_eq!(&canonical, &real_root.join(r.relative_path()));
+                        prop_assert!(!r.relative_path().as_os_str().is_empty());
+                        prop_assert!(
+                            r.relative_path()
+                                .components()
+                                .all(|c| matches!(c, Component::Normal(_)))
+                        );
+                        let on_disk = std::fs::metadata(&canonical).unwrap();
+                        prop_assert!(on_disk.is_file());
+                        let meta = r.metadata().unwrap();
+                        prop_assert_eq!((meta.dev, meta.ino), (on_disk.dev(), on_disk.ino()));
+                        prop_assert_eq!(r.file().is_some(), read);
+                    }
+                    if let Ok(r) = f.root.resolve(Path::new(&requested), Access::Lexical) {
+                        lexical_ok.set(lexical_ok.get() + 1);
+                        prop_assert!(r.path().starts_with(f.root.path()));
+                        prop_assert!(
+                            r.relative_path()
+                                .components()
+                                .all(|c| matches!(c, Component::Normal(_)))
+                        );
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            // The strategy reaches the success paths, not only refusals.
+            assert!(
+                on_disk_ok.get() > 20,
+                "{} on-disk successes",
+                on_disk_ok.get()
+            );
+            assert!(
+                lexical_ok.get() > 20,
+                "{} lexical successes",
+                lexical_ok.get()
+            );
         }
     }
 }

@@ -1277,26 +1277,40 @@ mod tests {
 
     // ---- Properties ----
 
+    /// `Range` values: mostly well-formed `bytes=` lists (numbers near typical file lengths,
+    /// some huge), with a sprinkle of other units, junk elements and arbitrary text.
     fn range_header() -> impl Strategy<Value = String> {
         let number = prop_oneof![
-            Just(String::new()),
-            (0u64..40).prop_map(|n| n.to_string()),
-            any::<u64>().prop_map(|n| n.to_string()),
-            Just("99999999999999999999999".to_owned()),
-        ];
+            12 => 0u64..80,
+            2 => 0u64..2_000_000,
+            1 => any::<u64>(),
+        ]
+        .prop_map(|n| n.to_string());
         let spec = prop_oneof![
-            8 => (number.clone(), number).prop_map(|(a, b)| format!("{a}-{b}")),
-            1 => "[ \t0-9a-z=,\\-]{0,6}",
+            6 => (number.clone(), number.clone()).prop_map(|(a, b)| {
+                let (x, y) = (a.parse::<u64>().unwrap_or(0), b.parse::<u64>().unwrap_or(0));
+                format!("{}-{}", x.min(y), x.max(y))
+            }),
+            2 => number.clone().prop_map(|a| format!("{a}-")),
+            2 => number.clone().prop_map(|n| format!("-{n}")),
+            1 => (number.clone(), number).prop_map(|(a, b)| format!("{a}-{b}")),
+            1 => Just("99999999999999999999999-".to_owned()),
+            1 => Just(String::new()),
+            1 => "[ \t0-9a-z=,+\\-]{0,6}",
+        ];
+        let specs = prop_oneof![
+            6 => prop::collection::vec((spec.clone(), "[ \t]{0,2}"), 1..5),
+            1 => prop::collection::vec((spec, "[ \t]{0,2}"), 0..24),
         ];
         let structured = (
             prop_oneof![
-                Just("bytes="),
-                Just("Bytes="),
-                Just("bytes ="),
-                Just("items="),
-                Just("")
+                12 => Just("bytes="),
+                1 => Just("Bytes="),
+                1 => Just("bytes ="),
+                1 => Just("items="),
+                1 => Just(""),
             ],
-            prop::collection::vec((spec, "[ \t]{0,2}"), 0..24),
+            specs,
         )
             .prop_map(|(unit, specs)| {
                 let list: Vec<String> = specs
@@ -1305,7 +1319,7 @@ mod tests {
                     .collect();
                 format!("{unit}{}", list.join(","))
             });
-        prop_oneof![8 => structured, 1 => any::<String>()]
+        prop_oneof![12 => structured, 1 => any::<String>()]
     }
 
     fn check_header_values(decision: &Decision) -> Result<(), TestCaseError> {
@@ -1333,7 +1347,7 @@ mod tests {
         #[test]
         fn any_range_header_gives_a_consistent_decision(
             range in range_header(),
-            len in prop_oneof![0u64..64, 0u64..1_000_000, Just(u64::MAX / 2)],
+            len in prop_oneof![6 => 0u64..64, 1 => 0u64..1_000_000, 1 => Just(u64::MAX / 2)],
             max_ranges in 0usize..20,
         ) {
             let file = meta(len);
@@ -1354,12 +1368,14 @@ mod tests {
             match &decision.body {
                 BodyPlan::Empty => {
                     prop_assert_eq!(decision.status, 416);
-                    prop_assert_eq!(decision.header("Content-Range"), Some(format!("bytes */{len}").as_str()));
+                    let expected = format!("bytes */{len}");
+                    prop_assert_eq!(decision.header("Content-Range"), Some(expected.as_str()));
                 }
                 BodyPlan::Segments { segments, len: total } => {
                     let sum: u64 = segments.iter().map(Segment::len).sum();
                     prop_assert_eq!(sum, *total);
-                    prop_assert_eq!(decision.header("Content-Length"), Some(total.to_string().as_str()));
+                    let expected = total.to_string();
+                    prop_assert_eq!(decision.header("Content-Length"), Some(expected.as_str()));
                     let mut file_bytes = 0u64;
                     for segment in segments {
                         if let Segment::File { offset, len: n } = segment {
@@ -1382,13 +1398,26 @@ mod tests {
 
         #[test]
         fn multipart_bodies_parse_back_to_their_ranges(
-            range in range_header(),
+            specs in prop::collection::vec(
+                prop_oneof![
+                    (0u64..350, 0u64..350).prop_map(|(a, b)| format!("{}-{}", a.min(b), a.max(b))),
+                    (0u64..350).prop_map(|a| format!("{a}-")),
+                    (0u64..350).prop_map(|n| format!("-{n}")),
+                ],
+                2..8,
+            ),
             len in 1u64..300,
         ) {
+            let range = format!("bytes={}", specs.join(", "));
             let mut request = get();
             request.range = Some(&range);
             let decision = evaluate(&request, &meta(len), "text/plain", RangeLimits::default());
-            prop_assume!(decision.header("Content-Type").is_some());
+            prop_assert!(matches!(decision.status, 206 | 416), "{}", decision.status);
+            if decision.header("Content-Type").is_none() {
+                // A single part (after coalescing) or nothing satisfiable.
+                prop_assert!(file_segments(&decision).len() <= 1);
+                return Ok(());
+            }
             let boundary = boundary_of(&decision);
             let body = materialize(&decision, len);
             let expected_parts = file_segments(&decision);
@@ -1412,7 +1441,8 @@ mod tests {
                 );
                 prop_assert!(piece.starts_with(head.as_bytes()));
                 let data = &piece[head.len()..piece.len() - 2];
-                prop_assert_eq!(data, slice(offset, offset + n - 1).as_slice());
+                let expected = slice(offset, offset + n - 1);
+                prop_assert_eq!(data, expected.as_slice());
                 prop_assert!(piece.ends_with(b"\r\n"));
             }
         }

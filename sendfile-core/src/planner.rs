@@ -134,11 +134,9 @@ fn plan_in_process(
     if !representation {
         headers.clear();
     }
-    if let Some(encoding) = &request.content_encoding {
-        if representation {
-            check_header_value("Content-Encoding", encoding.as_bytes())?;
-            headers.push(Header::new("Content-Encoding", encoding.clone()));
-        }
+    if let Some(encoding) = request.content_encoding.as_ref().filter(|_| representation) {
+        check_header_value("Content-Encoding", encoding.as_bytes())?;
+        headers.push(Header::new("Content-Encoding", encoding.clone()));
     }
     for h in decision.headers {
         if h.name.eq_ignore_ascii_case("Content-Type") {

@@ -1,0 +1,426 @@
+//! The protected-downloads example: an actix-web app with a few demo users, each with private
+//! files, plus public files everyone may download.
+//!
+//! - `GET /` lists, as a small HTML page, what the signed-in user may download (HTTP Basic).
+//! - `GET /download/{path}` checks the permission with `#[protected_file]` and returns a
+//!   [`SendFile`]; the configured backend decides who sends the bytes.
+//!
+//! The files live below the configured root: `public/...` for everyone, `users/<name>/...`
+//! for one user. [`create_sample_tree`] writes a small tree to try it with.
+//!
+//! ```
+//! use actix_web::{App, test};
+//! use sendfile_actix::{Backend, SendFileConfig};
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let root = tempfile::tempdir().unwrap();
+//! protected_downloads::create_sample_tree(root.path()).unwrap();
+//! let config = SendFileConfig::new(Backend::Simple).root(root.path());
+//! let app = test::init_service(
+//!     App::new().app_data(config).configure(protected_downloads::configure),
+//! )
+//! .await;
+//! let req = test::TestRequest::get().uri("/download/public/welcome.txt").to_request();
+//! let res = test::call_service(&app, req).await;
+//! assert_eq!(res.status(), 200);
+//! # });
+//! ```
+
+use std::fmt::Write as _;
+use std::fs;
+use std::future::{Ready, ready};
+use std::io;
+use std::path::{Component, Path};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, get, web};
+use sendfile_actix::{SendFile, SendFileConfig, protected_file};
+
+/// A demo account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoUser {
+    /// The user name; the user's files are in `users/<name>/`.
+    pub name: &'static str,
+    /// The password (HTTP Basic).
+    pub password: &'static str,
+}
+
+/// The demo accounts.
+pub const USERS: [DemoUser; 2] = [
+    DemoUser {
+        name: "alice",
+        password: "wonderland",
+    },
+    DemoUser {
+        name: "bob",
+        password: "builder",
+    },
+];
+
+/// The realm of the HTTP Basic challenge.
+pub const REALM: &str = "protected_downloads";
+
+/// Writes the sample tree below `root` (created if missing; existing files are overwritten):
+/// `public/` for everyone and `users/<name>/` for each demo user.
+pub fn create_sample_tree(root: &Path) -> io::Result<()> {
+    let files: [(&str, &[u8]); 7] = [
+        (
+            "public/welcome.txt",
+            b"Welcome! Everyone may download the files in public/.\n",
+        ),
+        (
+            "public/handbook.html",
+            b"<!doctype html><title>Handbook</title><h1>Handbook</h1>\n",
+        ),
+        (
+            "public/price list 2026.pdf",
+            b"%PDF-1.4\n% a placeholder, not a real PDF\n%%EOF\n",
+        ),
+        (
+            "users/alice/notes.txt",
+            b"Alice's private notes: only alice may download this.\n",
+        ),
+        (
+            "users/alice/r\u{e9}sum\u{e9} 2026.txt",
+            b"Alice's r\xc3\xa9sum\xc3\xa9.\n",
+        ),
+        (
+            "users/bob/notes.txt",
+            b"Bob's private notes: only bob may download this.\n",
+        ),
+        ("users/bob/budget.csv", b"item,amount\nbricks,120\n"),
+    ];
+    for (rel, content) in files {
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, content)?;
+    }
+    Ok(())
+}
+
+/// Registers `GET /` and `GET /download/{path}`. The app must also carry a
+/// [`SendFileConfig`] as app data.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(index).service(download);
+}
+
+/// The demo user whose credentials `authorization` (an `Authorization` header value) carries.
+pub fn authenticate(authorization: &str) -> Option<DemoUser> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(base64_decode(token.trim())?).ok()?;
+    let (name, password) = decoded.split_once(':')?;
+    USERS
+        .into_iter()
+        .find(|u| u.name == name && u.password == password)
+}
+
+/// Whether `user` (`None`: not signed in) may download `path`, a path relative to the root.
+///
+/// Everyone may have `public/...`; a user may have `users/<own name>/...`. A path with an
+/// empty, `.` or `..` segment, or an absolute one, is refused here already.
+pub fn may_download(user: Option<&str>, path: &str) -> bool {
+    if path.is_empty() || path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return false;
+    }
+    let parts: Vec<Component<'_>> = Path::new(path).components().collect();
+    if !parts.iter().all(|c| matches!(c, Component::Normal(_))) {
+        return false;
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    match segments.as_slice() {
+        ["public", _, ..] => true,
+        ["users", owner, _, ..] => user == Some(*owner),
+        _ => false,
+    }
+}
+
+/// The signed-in user of a request, if any (HTTP Basic with a demo account).
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn(pub Option<DemoUser>);
+
+impl SignedIn {
+    /// The user's name.
+    pub fn name(&self) -> Option<&'static str> {
+        self.0.map(|u| u.name)
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut dev::Payload) -> Self::Future {
+        let user = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(authenticate);
+        ready(Ok(SignedIn(user)))
+    }
+}
+
+/// A 401 that asks the browser for credentials.
+#[derive(Debug)]
+pub struct SignInRequired;
+
+impl std::fmt::Display for SignInRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sign in to download this file")
+    }
+}
+
+impl ResponseError for SignInRequired {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::Unauthorized()
+            .insert_header((
+                header::WWW_AUTHENTICATE,
+                format!("Basic realm=\"{REALM}\", charset=\"UTF-8\""),
+            ))
+            .content_type(ContentType::plaintext())
+            .body("Sign in to see your files.\n")
+    }
+}
+
+/// The permission of the download handler: a private file asks an anonymous user to sign in
+/// (401), and is refused to another user (false: 403).
+fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
+    if user.0.is_none() && path.starts_with("users/") {
+        return Err(SignInRequired);
+    }
+    Ok(may_download(user.name(), path))
+}
+
+/// `GET /download/{path}`: the file, if the user may have it.
+#[get("/download/{path:.*}")]
+#[protected_file(allow = authorize(&user, path.as_str())?)]
+async fn download(user: SignedIn, path: web::Path<String>) -> SendFile {
+    SendFile::new(path.into_inner()).attachment()
+}
+
+/// `GET /`: what the signed-in user may download.
+#[get("/")]
+async fn index(req: HttpRequest, user: SignedIn) -> Result<HttpResponse, SignInRequired> {
+    let Some(user) = user.0 else {
+        return Err(SignInRequired);
+    };
+    let root = SendFileConfig::from_req(&req).and_then(|c| c.core().root_path());
+    let mut files = Vec::new();
+    if let Some(root) = root {
+        for area in ["public".to_owned(), format!("users/{}", user.name)] {
+            list_files(root, &area, &mut files);
+        }
+    }
+    files.sort();
+    let mut html = String::from(
+        "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Protected downloads</title>\n",
+    );
+    let _ = writeln!(
+        html,
+        "<h1>Files for {}</h1>\n<ul>",
+        escape_html(user.name)
+    );
+    for file in &files {
+        let _ = writeln!(
+            html,
+            "<li><a href=\"/download/{}\">{}</a></li>",
+            escape_html(&encode_url_path(file)),
+            escape_html(file)
+        );
+    }
+    html.push_str("</ul>\n");
+    if files.is_empty() {
+        html.push_str("<p>No files here (is the root readable by the app?).</p>\n");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
+
+/// Appends the regular files below `root/area` (relative to `root`, `/`-separated; symlinks
+/// and names that are not UTF-8 are skipped).
+fn list_files(root: &Path, area: &str, out: &mut Vec<String>) {
+    let Ok(entries) = fs::read_dir(root.join(area)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let rel = format!("{area}/{name}");
+        if kind.is_dir() {
+            list_files(root, &rel, out);
+        } else if kind.is_file() {
+            out.push(rel);
+        }
+    }
+}
+
+/// Percent-encodes a path for a link: everything but `A-Z a-z 0-9 - . _ ~ /`.
+pub fn encode_url_path(path: &str) -> String {
+    let mut s = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            s.push(char::from(b));
+        } else {
+            let _ = write!(s, "%{b:02X}");
+        }
+    }
+    s
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn base64_decode(input: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let bytes = input.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&decoded[..chunk.len() - 1]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::App;
+    use actix_web::test as atest;
+    use sendfile_actix::Backend;
+
+    fn basic(user: &str, password: &str) -> String {
+        // "alice:wonderland" and friends, encoded by hand to test the decoder.
+        let table = [
+            ("alice:wonderland", "YWxpY2U6d29uZGVybGFuZA=="),
+            ("bob:builder", "Ym9iOmJ1aWxkZXI="),
+            ("bob:wrong", "Ym9iOndyb25n"),
+        ];
+        let key = format!("{user}:{password}");
+        let token = table.iter().find(|(k, _)| *k == key).expect("known pair").1;
+        format!("Basic {token}")
+    }
+
+    #[test]
+    fn basic_credentials() {
+        assert_eq!(authenticate(&basic("alice", "wonderland")), Some(USERS[0]));
+        assert_eq!(authenticate(&basic("bob", "builder")), Some(USERS[1]));
+        assert_eq!(authenticate(&basic("bob", "wrong")), None);
+        assert_eq!(authenticate("Bearer abc"), None);
+        assert_eq!(authenticate("Basic !!!"), None);
+    }
+
+    #[test]
+    fn permissions() {
+        assert!(may_download(None, "public/welcome.txt"));
+        assert!(may_download(None, "public/a/b c.txt"));
+        assert!(may_download(Some("alice"), "users/alice/notes.txt"));
+        assert!(!may_download(Some("bob"), "users/alice/notes.txt"));
+        assert!(!may_download(None, "users/alice/notes.txt"));
+        assert!(!may_download(None, "public"));
+        assert!(!may_download(None, "public/"));
+        assert!(!may_download(None, "public/../users/alice/notes.txt"));
+        assert!(!may_download(None, "public/./x"));
+        assert!(!may_download(None, "public//x"));
+        assert!(!may_download(None, "/etc/passwd"));
+        assert!(!may_download(Some("alice"), "users/alice"));
+        assert!(!may_download(None, "secret.txt"));
+    }
+
+    #[actix_rt::test]
+    async fn downloads_and_index() {
+        let root = tempfile::tempdir().unwrap();
+        create_sample_tree(root.path()).unwrap();
+        let config = SendFileConfig::new(Backend::Simple).root(root.path());
+        let app = atest::init_service(App::new().app_data(config).configure(configure)).await;
+
+        let get = |uri: &str, auth: Option<String>| {
+            let mut req = atest::TestRequest::get().uri(uri);
+            if let Some(a) = auth {
+                req = req.insert_header((header::AUTHORIZATION, a));
+            }
+            req.to_request()
+        };
+        let res = atest::call_service(&app, get("/download/public/welcome.txt", None)).await;
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()
+                .get(header::CONTENT_DISPOSITION)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let body = atest::read_body(res).await;
+        assert!(body.starts_with(b"Welcome!"));
+
+        let alice = Some(basic("alice", "wonderland"));
+        let bob = Some(basic("bob", "builder"));
+        let res = atest::call_service(&app, get("/download/users/alice/notes.txt", None)).await;
+        assert_eq!(res.status(), 401);
+        assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+        let res =
+            atest::call_service(&app, get("/download/users/alice/notes.txt", bob.clone())).await;
+        assert_eq!(res.status(), 403);
+        let res =
+            atest::call_service(&app, get("/download/users/alice/notes.txt", alice.clone())).await;
+        assert_eq!(res.status(), 200);
+        let res = atest::call_service(
+            &app,
+            get("/download/users/alice/r%C3%A9sum%C3%A9%202026.txt", alice.clone()),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+
+        let res = atest::call_service(&app, get("/", None)).await;
+        assert_eq!(res.status(), 401);
+        let res = atest::call_service(&app, get("/", alice)).await;
+        assert_eq!(res.status(), 200);
+        let page = String::from_utf8(atest::read_body(res).await.to_vec()).unwrap();
+        assert!(page.contains("/download/users/alice/notes.txt"), "{page}");
+        assert!(page.contains("/download/public/price%20list%202026.pdf"), "{page}");
+        assert!(!page.contains("users/bob"), "{page}");
+    }
+}

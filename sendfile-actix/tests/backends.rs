@@ -1,0 +1,527 @@
+//! Every backend and rule of `SendFile`, through `actix_web::test`.
+
+use std::path::PathBuf;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{App, test, web};
+use sendfile_actix::test::{
+    assert_caddy_redirect, assert_download, assert_internal_redirect, assert_lighttpd_x_sendfile,
+    assert_x_accel_redirect, assert_x_sendfile,
+};
+use sendfile_actix::{
+    AccelExpires, Backend, CustomBackend, Error, Header, LimitRate, ResolvedFile, SendFile,
+    SendFileConfig,
+};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    outside: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(root.join("reports")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(root.join("reports/q3.pdf"), b"%PDF-1.7 q3").unwrap();
+    std::fs::write(root.join("hello.txt"), b"0123456789".repeat(10)).unwrap();
+    std::fs::write(root.join("archive.tar.gz"), b"\x1f\x8b fake").unwrap();
+    std::fs::write(outside.join("secret.txt"), b"TOP SECRET").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.txt"), root.join("link-out")).unwrap();
+    Fixture {
+        _dir: dir,
+        root,
+        outside,
+    }
+}
+
+/// Serves `GET /f/{path..}` as `SendFile::new(path)` customised by `f`.
+async fn call(
+    config: SendFileConfig,
+    path: &str,
+    build: fn(SendFile) -> SendFile,
+    req: test::TestRequest,
+) -> actix_web::dev::ServiceResponse {
+    let app =
+        test::init_service(App::new().app_data(config).route(
+            "/f/{path:.*}",
+            web::route().to(move |p: web::Path<String>| async move {
+                build(SendFile::new(p.into_inner()))
+            }),
+        ))
+        .await;
+    test::call_service(&app, req.uri(&format!("/f/{}", encode(path))).to_request()).await
+}
+
+fn encode(path: &str) -> String {
+    sendfile_actix::percent_encode_path(path.as_bytes())
+}
+
+fn get() -> test::TestRequest {
+    test::TestRequest::get()
+}
+
+fn same(f: SendFile) -> SendFile {
+    f
+}
+
+async fn body(res: actix_web::dev::ServiceResponse) -> Vec<u8> {
+    test::read_body(res).await.to_vec()
+}
+
+fn header<'a>(res: &'a actix_web::dev::ServiceResponse, name: &str) -> Option<&'a str> {
+    res.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+#[actix_web::test]
+async fn nginx_names_the_internal_url_and_sends_no_body() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Nginx)
+        .root(&fx.root)
+        .url("/protected/");
+    let res = call(
+        config,
+        "reports/q3.pdf",
+        |f| f.attachment().filename("Q3 report.pdf"),
+        get(),
+    )
+    .await;
+    assert_x_accel_redirect(&res, "/protected/reports/q3.pdf");
+    assert_download(&res, "Q3 report.pdf");
+    assert_eq!(header(&res, "content-type"), Some("application/pdf"));
+    assert_eq!(
+        header(&res, "etag"),
+        None,
+        "the front server computes validators"
+    );
+    assert_eq!(header(&res, "content-encoding"), None);
+    assert!(body(res).await.is_empty());
+}
+
+#[actix_web::test]
+async fn nginx_percent_encodes_hostile_names_once() {
+    let fx = fixture();
+    let name = "a b%41?#+\"';ü.txt";
+    std::fs::write(fx.root.join(name), b"x").unwrap();
+    let config = SendFileConfig::new(Backend::Nginx)
+        .root(&fx.root)
+        .url("/protected");
+    let res = call(config, name, same, get()).await;
+    assert_eq!(
+        header(&res, "x-accel-redirect"),
+        Some("/protected/a%20b%2541%3F%23%2B%22%27%3B%C3%BC.txt")
+    );
+    assert_x_accel_redirect(&res, &format!("/protected/{name}"));
+}
+
+#[actix_web::test]
+async fn nginx_extras_are_emitted_by_nginx_only() {
+    let fx = fixture();
+    let extras = |f: SendFile| {
+        f.limit_rate(LimitRate::BytesPerSecond(100_000))
+            .buffering(false)
+            .charset("utf-8")
+            .accel_expires(AccelExpires::Seconds(60))
+    };
+    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root).url("/p");
+    let res = call(config, "hello.txt", extras, get()).await;
+    assert_eq!(header(&res, "x-accel-limit-rate"), Some("100000"));
+    assert_eq!(header(&res, "x-accel-buffering"), Some("no"));
+    assert_eq!(header(&res, "x-accel-charset"), Some("utf-8"));
+    assert_eq!(header(&res, "x-accel-expires"), Some("60"));
+
+    let config = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
+    let res = call(config, "hello.txt", extras, get()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()
+            .keys()
+            .all(|k| !k.as_str().starts_with("x-accel"))
+    );
+}
+
+#[actix_web::test]
+async fn xsendfile_sends_the_raw_absolute_path() {
+    let fx = fixture();
+    let name = "with space %41 ü.txt";
+    std::fs::write(fx.root.join(name), b"x").unwrap();
+    let config = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
+    let res = call(config, name, same, get()).await;
+    assert_x_sendfile(&res, fx.root.join(name));
+    assert_eq!(
+        res.headers().get("x-sendfile").unwrap().as_bytes(),
+        fx.root.join(name).to_str().unwrap().as_bytes()
+    );
+    assert_eq!(
+        header(&res, "content-type"),
+        Some("text/plain; charset=utf-8"),
+        "Apache sends none otherwise"
+    );
+}
+
+#[actix_web::test]
+async fn lighttpd_sends_the_encoded_absolute_path() {
+    let fx = fixture();
+    let name = "with space%.txt";
+    std::fs::write(fx.root.join(name), b"x").unwrap();
+    let config = SendFileConfig::new(Backend::Lighttpd).root(&fx.root);
+    let res = call(config, name, same, get()).await;
+    assert_lighttpd_x_sendfile(&res, fx.root.join(name));
+    assert!(
+        header(&res, "x-sendfile")
+            .unwrap()
+            .ends_with("/with%20space%25.txt")
+    );
+}
+
+#[actix_web::test]
+async fn offload_never_sends_content_encoding() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Lighttpd).root(&fx.root);
+    let res = call(
+        config,
+        "archive.tar.gz",
+        |f| f.content_encoding("gzip"),
+        get(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "content-encoding"), None);
+    assert_eq!(header(&res, "content-type"), Some("application/gzip"));
+}
+
+#[actix_web::test]
+async fn mod_wsgi_location_is_relative_with_status_200() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::ModWsgi)
+        .root(&fx.root)
+        .url("/protected");
+    let res = call(config, "reports/q3.pdf", same, get()).await;
+    assert_internal_redirect(&res, "/protected/reports/q3.pdf");
+    assert_eq!(header(&res, "location"), Some("/protected/reports/q3.pdf"));
+}
+
+#[actix_web::test]
+async fn caddy_sends_the_raw_url_and_refuses_a_question_mark() {
+    let fx = fixture();
+    std::fs::write(fx.root.join("ü %41.txt"), b"x").unwrap();
+    std::fs::write(fx.root.join("q?mark.txt"), b"x").unwrap();
+    let config = SendFileConfig::new(Backend::Caddy)
+        .root(&fx.root)
+        .url("/protected");
+    let res = call(config.clone(), "ü %41.txt", same, get()).await;
+    assert_caddy_redirect(&res, "/protected/ü %41.txt");
+
+    let res = call(config, "q?mark.txt", same, get()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(header(&res, "x-accel-redirect"), None);
+}
+
+#[actix_web::test]
+async fn simple_streams_the_bytes_with_validators() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let res = call(config, "hello.txt", same, get()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "accept-ranges"), Some("bytes"));
+    assert!(header(&res, "etag").unwrap().starts_with('"'));
+    assert!(header(&res, "last-modified").is_some());
+    assert_eq!(
+        header(&res, "content-disposition"),
+        Some("inline; filename=\"hello.txt\"")
+    );
+    assert_eq!(body(res).await, b"0123456789".repeat(10));
+}
+
+#[actix_web::test]
+async fn simple_answers_ranges_conditionals_and_head() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let res = call(
+        config.clone(),
+        "hello.txt",
+        same,
+        get().insert_header(("Range", "bytes=10-19")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&res, "content-range"), Some("bytes 10-19/100"));
+    assert_eq!(body(res).await, b"0123456789");
+
+    let res = call(
+        config.clone(),
+        "hello.txt",
+        same,
+        get().insert_header(("Range", "bytes=0-1,5-6")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(
+        header(&res, "content-type")
+            .unwrap()
+            .starts_with("multipart/byteranges; boundary=")
+    );
+    let multipart = String::from_utf8(body(res).await).unwrap();
+    assert!(
+        multipart.contains("Content-Range: bytes 0-1/100")
+            && multipart.contains("Content-Range: bytes 5-6/100")
+    );
+
+    let res = call(
+        config.clone(),
+        "hello.txt",
+        same,
+        get().insert_header(("Range", "bytes=500-")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&res, "content-range"), Some("bytes */100"));
+
+    let res = call(config.clone(), "hello.txt", same, get()).await;
+    let etag = header(&res, "etag").unwrap().to_owned();
+    let modified = header(&res, "last-modified").unwrap().to_owned();
+    let res = call(
+        config.clone(),
+        "hello.txt",
+        same,
+        get().insert_header(("If-None-Match", etag.as_str())),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert!(body(res).await.is_empty());
+    let res = call(
+        config.clone(),
+        "hello.txt",
+        same,
+        get().insert_header(("If-Modified-Since", modified.as_str())),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    let res = call(
+        config.clone(),
+        "hello.txt",
+        same,
+        get().insert_header(("If-Match", "\"other\"")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+
+    let res = call(
+        config,
+        "hello.txt",
+        same,
+        test::TestRequest::default().method(Method::HEAD),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(body(res).await.is_empty());
+}
+
+#[actix_web::test]
+async fn simple_sends_content_encoding_only_when_asked() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let res = call(config.clone(), "archive.tar.gz", same, get()).await;
+    assert_eq!(
+        header(&res, "content-encoding"),
+        None,
+        "never guessed from .gz"
+    );
+    let res = call(
+        config,
+        "archive.tar.gz",
+        |f| f.content_encoding("gzip"),
+        get(),
+    )
+    .await;
+    assert_eq!(header(&res, "content-encoding"), Some("gzip"));
+}
+
+#[actix_web::test]
+async fn development_streams_with_no_store() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Development).root(&fx.root);
+    let res = call(config, "hello.txt", same, get()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "cache-control"), Some("no-store"));
+    assert_eq!(body(res).await.len(), 100);
+}
+
+#[actix_web::test]
+async fn outside_missing_and_directories_are_404_without_a_path_in_the_body() {
+    let fx = fixture();
+    for backend in [Backend::Simple, Backend::Nginx, Backend::XSendfile] {
+        let config = SendFileConfig::new(backend.clone())
+            .root(&fx.root)
+            .url("/p");
+        for path in [
+            "../outside/secret.txt",
+            "link-out",
+            "missing.txt",
+            "reports",
+            fx.outside.join("secret.txt").to_str().unwrap(),
+        ] {
+            let res = call(config.clone(), path, same, get()).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{backend} {path}");
+            assert!(
+                res.headers().get("x-sendfile").is_none()
+                    && res.headers().get("x-accel-redirect").is_none()
+            );
+            let text = String::from_utf8(body(res).await).unwrap();
+            assert!(!text.contains('/') && !text.contains("SECRET"), "{text}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn absolute_path_inside_the_root_is_served() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
+    let abs = fx.root.join("reports/q3.pdf");
+    let res = call(config, abs.to_str().unwrap(), same, get()).await;
+    assert_x_sendfile(&res, &abs);
+}
+
+#[actix_web::test]
+async fn missing_configuration_fails_closed_with_500() {
+    let fx = fixture();
+    let app = test::init_service(App::new().route(
+        "/f",
+        web::get().to(move || async { SendFile::new("hello.txt") }),
+    ))
+    .await;
+    let res = test::call_service(&app, get().uri("/f").to_request()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(res.headers().get("x-sendfile").is_none());
+    let text = body(res).await;
+    assert!(!String::from_utf8(text).unwrap().contains("hello"));
+    drop(fx);
+}
+
+#[actix_web::test]
+async fn invalid_configuration_is_500_not_404() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root); // no url
+    let res = call(config, "hello.txt", same, get()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[actix_web::test]
+async fn configuration_is_found_as_data_and_the_nearest_scope_wins() {
+    let fx = fixture();
+    let outer = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
+    let inner = SendFileConfig::new(Backend::Nginx)
+        .root(fx.root.join("reports"))
+        .url("/inner");
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(outer))
+            .route(
+                "/outer",
+                web::get().to(|| async { SendFile::new("reports/q3.pdf") }),
+            )
+            .service(web::scope("/scope").app_data(inner).route(
+                "/inner",
+                web::get().to(|| async { SendFile::new("q3.pdf") }),
+            )),
+    )
+    .await;
+    let res = test::call_service(&app, get().uri("/outer").to_request()).await;
+    assert_x_sendfile(&res, fx.root.join("reports/q3.pdf"));
+    let res = test::call_service(&app, get().uri("/scope/inner").to_request()).await;
+    assert_x_accel_redirect(&res, "/inner/q3.pdf");
+}
+
+#[actix_web::test]
+async fn a_per_request_backend_overrides_the_configuration() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root).url("/p");
+    let res = call(config, "hello.txt", |f| f.backend(Backend::Simple), get()).await;
+    assert_eq!(res.headers().get("x-accel-redirect"), None);
+    assert_eq!(body(res).await.len(), 100);
+}
+
+#[derive(Debug)]
+struct LiteSpeed;
+
+impl CustomBackend for LiteSpeed {
+    fn name(&self) -> &str {
+        "litespeed"
+    }
+    fn headers(&self, file: &ResolvedFile) -> Result<Vec<Header>, Error> {
+        let rel = file.relative_path().to_str().unwrap().to_owned();
+        Ok(vec![Header::new(
+            "X-LiteSpeed-Location",
+            format!("/internal/{rel}"),
+        )])
+    }
+}
+
+#[derive(Debug)]
+struct Injector;
+
+impl CustomBackend for Injector {
+    fn name(&self) -> &str {
+        "injector"
+    }
+    fn headers(&self, _: &ResolvedFile) -> Result<Vec<Header>, Error> {
+        Ok(vec![Header::new("X-Evil", "a\r\nSet-Cookie: x=1")])
+    }
+}
+
+#[actix_web::test]
+async fn custom_backends_get_the_resolved_file_and_cannot_inject() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::custom(LiteSpeed)).root(&fx.root);
+    let res = call(config, "reports/q3.pdf", same, get()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        header(&res, "x-litespeed-location"),
+        Some("/internal/reports/q3.pdf")
+    );
+    assert_eq!(header(&res, "content-type"), Some("application/pdf"));
+
+    let config = SendFileConfig::new(Backend::custom(Injector)).root(&fx.root);
+    let res = call(config, "hello.txt", same, get()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(res.headers().get("set-cookie").is_none() && res.headers().get("x-evil").is_none());
+}
+
+#[actix_web::test]
+async fn no_filename_can_inject_a_header() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root).url("/p");
+    let res = call(
+        config,
+        "hello.txt",
+        |f| f.attachment().filename("a\r\nSet-Cookie: x=1\"; b.bat"),
+        get(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("set-cookie").is_none());
+    let cd = header(&res, "content-disposition").unwrap();
+    assert!(!cd.contains('\r') && !cd.contains('\n'));
+    assert_download(&res, "aSet-Cookie: x=1\"; b.bat");
+}
+
+#[actix_web::test]
+async fn sendfile_composes_with_customize_and_results() {
+    let fx = fixture();
+    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let app = test::init_service(App::new().app_data(config).route(
+        "/r",
+        web::get().to(|| async {
+            Ok::<_, actix_web::Error>(
+                actix_web::Responder::customize(SendFile::new("hello.txt"))
+                    .insert_header(("X-Extra", "1")),
+            )
+        }),
+    ))
+    .await;
+    let res = test::call_service(&app, get().uri("/r").to_request()).await;
+    assert_eq!(header(&res, "x-extra"), Some("1"));
+    assert_eq!(body(res).await.len(), 100);
+}
