@@ -127,19 +127,15 @@ pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
     } else {
         Cow::Borrowed(filename)
     };
-    let clean: &str = if clean.bytes().all(|b| b == b'.') {
-        DEFAULT_FILENAME
-    } else {
-        &clean
-    };
-
     let mut out = String::with_capacity(kind.as_str().len() + 16 + clean.len() * 4);
     out.push_str(kind.as_str());
     out.push_str("; filename=\"");
     let fallback_start = out.len();
-    push_fallback(&mut out, clean);
+    push_fallback(&mut out, &clean);
     let fallback = &out[fallback_start..];
     let exact = fallback == clean;
+    // Empty, `.` or `..` is no name to save under (an empty clean name also lands here, and
+    // then needs no `filename*`).
     if fallback.bytes().all(|b| b == b'.') {
         out.truncate(fallback_start);
         out.push_str(DEFAULT_FILENAME);
@@ -558,6 +554,8 @@ mod tests {
             ("x.tar.gz", "application/gzip"),
             ("x.txt.gz", "application/gzip"),
             ("x.TAR.GZ", "application/gzip"),
+            ("x.TGZ", "application/gzip"),
+            ("x.SvgZ", "application/gzip"),
             ("x.tgz", "application/gzip"),
             ("x.svgz", "application/gzip"),
             ("x.tar.bz2", "application/x-bzip2"),
