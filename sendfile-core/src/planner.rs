@@ -245,13 +245,17 @@ fn required_url<'c>(config: &'c Config, backend: &Backend) -> Result<&'c crate::
 }
 
 fn raw_header(backend: &Backend, name: &'static str, value: Vec<u8>) -> Result<Header, Error> {
-    if check_header_value(name, &value).is_err() {
-        return Err(unrepresentable(
+    match check_header_value(name, &value) {
+        Ok(()) => Ok(Header::new(name, value)),
+        // The raw path cannot be sent as is (a control character, or leading or trailing
+        // whitespace that proxies strip, which would make the server send another file).
+        Err(e) => Err(unrepresentable(
             backend,
-            "the path contains a control character, which cannot be sent raw in a header; rename the file",
-        ));
+            &format!(
+                "the path cannot be sent raw in {name} ({e}); rename the file or use a backend that percent-encodes (nginx, lighttpd)"
+            ),
+        )),
     }
-    Ok(Header::new(name, value))
 }
 
 fn unrepresentable(backend: &Backend, reason: &str) -> Error {

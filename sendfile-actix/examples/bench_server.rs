@@ -1,0 +1,110 @@
+//! A server for comparing the `simple` backend's streaming with actix-files' `NamedFile`.
+//!
+//! ```text
+//! cargo run --release -p sendfile-actix --example bench_server -- <root> [port]
+//! ```
+//!
+//! The port is the second argument, else `BENCH_PORT`, else 8088; the server listens on
+//! 127.0.0.1 only. On start it creates the test files in `<root>` when they are missing:
+//! `1k.bin` (1 KiB), `1m.bin` (1 MiB) and `100m.bin` (100 MiB), written in 1 MiB pieces so
+//! that creating them does not raise the peak memory of the process. Then:
+//!
+//! - `GET /named/{name}` answers with `actix_files::NamedFile::open(root.join(name))`;
+//! - `GET /sendfile/{name}` answers with `SendFile::new(name)` under
+//!   `SendFileConfig::new(Backend::Simple).root(root)`.
+//!
+//! Only the names of the test files are served. `BENCH_WORKERS` sets the number of actix
+//! workers (default: one per core). `scripts/bench-streaming` drives it with `wrk`; the results
+//! are in `BENCHMARKS.md`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use actix_files::NamedFile;
+use actix_web::{App, HttpServer, get, web};
+use sendfile_actix::{Backend, SendFile, SendFileConfig};
+
+/// The test files: name and size in bytes.
+const FILES: [(&str, u64); 3] = [
+    ("1k.bin", 1024),
+    ("1m.bin", 1024 * 1024),
+    ("100m.bin", 100 * 1024 * 1024),
+];
+
+/// The served directory.
+#[derive(Clone)]
+struct Root(PathBuf);
+
+fn known(name: &str) -> bool {
+    FILES.iter().any(|(known, _)| *known == name)
+}
+
+#[get("/named/{name}")]
+async fn named(root: web::Data<Root>, name: web::Path<String>) -> actix_web::Result<NamedFile> {
+    if !known(&name) {
+        return Err(actix_web::error::ErrorNotFound("unknown file"));
+    }
+    Ok(NamedFile::open(root.0.join(name.as_str()))?)
+}
+
+#[get("/sendfile/{name}")]
+async fn sendfile(name: web::Path<String>) -> actix_web::Result<SendFile> {
+    if !known(&name) {
+        return Err(actix_web::error::ErrorNotFound("unknown file"));
+    }
+    Ok(SendFile::new(name.into_inner()))
+}
+
+/// Creates each missing (or wrongly sized) test file, writing a repeating pattern.
+fn create_files(root: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(root)?;
+    let piece: Vec<u8> = (0..1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    for (name, size) in FILES {
+        let path = root.join(name);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == size) {
+            continue;
+        }
+        let mut out = io::BufWriter::new(std::fs::File::create(&path)?);
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(piece.len() as u64);
+            out.write_all(&piece[..n as usize])?;
+            left -= n;
+        }
+        out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> io::Result<()> {
+    let mut args = std::env::args_os().skip(1);
+    let root = PathBuf::from(args.next().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "usage: bench_server <root> [port]")
+    })?);
+    let port: u16 = match args.next().map(|p| p.into_string()) {
+        Some(Ok(p)) => p.parse().map_err(io::Error::other)?,
+        Some(Err(_)) => return Err(io::Error::other("the port is not UTF-8")),
+        None => std::env::var("BENCH_PORT")
+            .ok()
+            .map_or(Ok(8088), |p| p.parse())
+            .map_err(io::Error::other)?,
+    };
+    create_files(&root)?;
+    let root = std::fs::canonicalize(&root)?;
+
+    let config = SendFileConfig::new(Backend::Simple).root(&root);
+    config.validate().map_err(io::Error::other)?;
+    let data = web::Data::new(Root(root));
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(config.clone())
+            .app_data(data.clone())
+            .service(named)
+            .service(sendfile)
+    });
+    if let Some(workers) = std::env::var("BENCH_WORKERS").ok().and_then(|w| w.parse().ok()) {
+        server = server.workers(workers);
+    }
+    server.bind(("127.0.0.1", port))?.run().await
+}
