@@ -1,0 +1,313 @@
+//! The planner: each backend's header, and the rules that hold for every backend.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use sendfile_core::encode::{check_header_value, percent_decode};
+use sendfile_core::engine::{Method, Request};
+use sendfile_core::{
+    Backend, Body, Config, DispositionType, Error, FileRequest, NotFoundReason, Plan,
+};
+
+struct Tree {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn tree(files: &[&[u8]]) -> Tree {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("files");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    for name in files {
+        let path = root.join(std::ffi::OsStr::from_bytes(name));
+        std::fs::write(path, b"0123456789").unwrap();
+    }
+    Tree { _dir: dir, root }
+}
+
+fn plan(config: &Config, request: FileRequest) -> Result<Plan, Error> {
+    sendfile_core::plan(config, &request, &Request::new(Method::Get))
+}
+
+fn value<'a>(plan: &'a Plan, name: &str) -> &'a [u8] {
+    &plan
+        .header(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .value
+}
+
+const HOSTILE: &[u8] = "a b%41?#+\"';ü.txt".as_bytes();
+
+#[test]
+fn nginx_url_prefix_plus_encoded_relative_path() {
+    let t = tree(&[HOSTILE]);
+    let config = Config::new(Backend::Nginx).root(&t.root).url("/protected/");
+    let p = plan(
+        &config,
+        FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(HOSTILE))),
+    )
+    .unwrap();
+    assert_eq!(p.status, 200);
+    assert!(matches!(p.body, Body::Empty));
+    let v = value(&p, "X-Accel-Redirect");
+    assert_eq!(v, b"/protected/a%20b%2541%3F%23%2B%22%27%3B%C3%BC.txt");
+    assert_eq!(
+        percent_decode(std::str::from_utf8(v).unwrap()),
+        [b"/protected/", HOSTILE].concat()
+    );
+}
+
+#[test]
+fn mod_wsgi_location_is_encoded_like_nginx() {
+    let t = tree(&[b"sub/x y.txt"]);
+    let config = Config::new(Backend::ModWsgi).root(&t.root).url("/internal");
+    let p = plan(&config, FileRequest::new("sub/x y.txt")).unwrap();
+    assert_eq!(p.status, 200);
+    assert_eq!(value(&p, "Location"), b"/internal/sub/x%20y.txt");
+}
+
+#[test]
+fn xsendfile_raw_absolute_path_bytes_even_non_utf8() {
+    let name: &[u8] = b"raw \xff %41.txt";
+    let t = tree(&[name]);
+    let config = Config::new(Backend::XSendfile).root(&t.root);
+    let p = plan(
+        &config,
+        FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(name))),
+    )
+    .unwrap();
+    assert_eq!(
+        value(&p, "X-Sendfile"),
+        t.root
+            .join(std::ffi::OsStr::from_bytes(name))
+            .as_os_str()
+            .as_bytes()
+    );
+}
+
+#[test]
+fn lighttpd_encoded_absolute_path_and_utf8_required() {
+    let t = tree(&[b"a b.txt", b"bad\xff.txt"]);
+    let config = Config::new(Backend::Lighttpd).root(&t.root);
+    let p = plan(&config, FileRequest::new("a b.txt")).unwrap();
+    let v = std::str::from_utf8(value(&p, "X-Sendfile")).unwrap();
+    assert!(v.starts_with('/') && v.ends_with("/a%20b.txt"), "{v}");
+    assert_eq!(
+        percent_decode(v),
+        t.root.join("a b.txt").as_os_str().as_bytes()
+    );
+    let err = plan(
+        &config,
+        FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(b"bad\xff.txt"))),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Unrepresentable { .. }), "{err}");
+    assert_eq!(err.status(), 500);
+}
+
+#[test]
+fn caddy_raw_url_and_question_mark_refused() {
+    let t = tree(&[b"a b%41#.txt", b"q?mark.txt"]);
+    let config = Config::new(Backend::Caddy).root(&t.root).url("/protected");
+    let p = plan(&config, FileRequest::new("a b%41#.txt")).unwrap();
+    assert_eq!(value(&p, "X-Accel-Redirect"), b"/protected/a b%41#.txt");
+    let err = plan(&config, FileRequest::new("q?mark.txt")).unwrap_err();
+    assert!(matches!(err, Error::Unrepresentable { .. }));
+    assert!(err.to_string().contains('?'), "{err}");
+}
+
+#[test]
+fn raw_backends_refuse_names_a_header_cannot_carry() {
+    let t = tree(&[b"line\nbreak.txt", b"trailing "]);
+    for backend in [Backend::XSendfile, Backend::Caddy] {
+        let config = Config::new(backend.clone()).root(&t.root).url("/p");
+        for name in ["line\nbreak.txt", "trailing "] {
+            let err = plan(&config, FileRequest::new(name)).unwrap_err();
+            assert!(
+                matches!(err, Error::Unrepresentable { .. }),
+                "{backend} {name:?}: {err}"
+            );
+        }
+    }
+    // The percent-encoding backends carry them.
+    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    assert_eq!(
+        value(
+            &plan(&config, FileRequest::new("line\nbreak.txt")).unwrap(),
+            "X-Accel-Redirect"
+        ),
+        b"/p/line%0Abreak.txt"
+    );
+}
+
+#[test]
+fn offload_plans_carry_type_and_disposition_but_no_encoding_or_validators() {
+    let t = tree(&[b"archive.tar.gz"]);
+    for backend in [
+        Backend::Nginx,
+        Backend::XSendfile,
+        Backend::Lighttpd,
+        Backend::ModWsgi,
+        Backend::Caddy,
+    ] {
+        let config = Config::new(backend.clone()).root(&t.root).url("/p");
+        let mut req = FileRequest::new("archive.tar.gz");
+        req.content_encoding = Some("gzip".into());
+        req.disposition = DispositionType::Attachment;
+        let p = plan(&config, req).unwrap();
+        assert_eq!(p.status, 200, "{backend}");
+        assert_eq!(value(&p, "Content-Type"), b"application/gzip", "{backend}");
+        assert_eq!(
+            value(&p, "Content-Disposition"),
+            b"attachment; filename=\"archive.tar.gz\""
+        );
+        for absent in [
+            "Content-Encoding",
+            "ETag",
+            "Last-Modified",
+            "Content-Length",
+            "Accept-Ranges",
+        ] {
+            assert!(p.header(absent).is_none(), "{backend} sent {absent}");
+        }
+        assert!(p.headers.iter().all(|h| !h.value.is_empty()));
+    }
+}
+
+#[test]
+fn content_type_override_and_filename_override() {
+    let t = tree(&[b"data"]);
+    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let mut req = FileRequest::new("data");
+    req.content_type = Some("text/csv".into());
+    req.filename = Some("Report Q3.csv".into());
+    let p = plan(&config, req).unwrap();
+    assert_eq!(value(&p, "Content-Type"), b"text/csv");
+    assert_eq!(
+        value(&p, "Content-Disposition"),
+        b"inline; filename=\"Report Q3.csv\""
+    );
+
+    let mut req = FileRequest::new("data");
+    req.content_type = Some("text/plain\r\nX-Evil: 1".into());
+    assert!(matches!(
+        plan(&config, req).unwrap_err(),
+        Error::InvalidHeader { .. }
+    ));
+}
+
+#[test]
+fn the_download_name_is_the_requested_one_not_the_link_target() {
+    let t = tree(&[b"sub/v2-final.pdf"]);
+    std::os::unix::fs::symlink("sub/v2-final.pdf", t.root.join("latest.pdf")).unwrap();
+    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let p = plan(&config, FileRequest::new("latest.pdf")).unwrap();
+    assert_eq!(
+        value(&p, "Content-Disposition"),
+        b"inline; filename=\"latest.pdf\""
+    );
+    // The front server is sent the real file, which is what was checked.
+    assert_eq!(value(&p, "X-Accel-Redirect"), b"/p/sub/v2-final.pdf");
+}
+
+#[test]
+fn check_file_exists_false_names_a_file_only_the_front_server_has() {
+    let t = tree(&[]);
+    let config = Config::new(Backend::Nginx)
+        .root(&t.root)
+        .url("/bucket")
+        .check_file_exists(false);
+    let p = plan(&config, FileRequest::new("2026/archive.zip")).unwrap();
+    assert_eq!(value(&p, "X-Accel-Redirect"), b"/bucket/2026/archive.zip");
+    let err = plan(&config, FileRequest::new("../escape.zip")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotFound {
+                reason: NotFoundReason::OutsideRoot,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // With the check on, the same request is a 404.
+    let config = config.check_file_exists(true);
+    assert_eq!(
+        plan(&config, FileRequest::new("2026/archive.zip"))
+            .unwrap_err()
+            .status(),
+        404
+    );
+    // In-process backends always need the file.
+    let config = Config::new(Backend::Simple)
+        .root(&t.root)
+        .check_file_exists(false);
+    assert_eq!(
+        plan(&config, FileRequest::new("2026/archive.zip"))
+            .unwrap_err()
+            .status(),
+        404
+    );
+}
+
+#[test]
+fn a_configuration_error_is_reported_before_the_file_is_looked_at() {
+    let t = tree(&[]);
+    let config = Config::new(Backend::Nginx).root(&t.root); // no url
+    let err = plan(&config, FileRequest::new("missing.txt")).unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_URL"),
+        "{err}"
+    );
+    let err = plan(&Config::new(Backend::Simple), FileRequest::new("x")).unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_ROOT"),
+        "{err}"
+    );
+}
+
+#[test]
+fn in_process_plans_stream_the_confined_file() {
+    let t = tree(&[b"hello.txt"]);
+    for (backend, no_store) in [(Backend::Simple, false), (Backend::Development, true)] {
+        let config = Config::new(backend).root(&t.root);
+        let p = plan(&config, FileRequest::new("hello.txt")).unwrap();
+        assert_eq!(p.status, 200);
+        assert_eq!(value(&p, "Content-Length"), b"10");
+        assert_eq!(p.header("Cache-Control").is_some(), no_store);
+        match p.body {
+            Body::File { len, .. } => assert_eq!(len, 10),
+            Body::Empty => panic!("no body"),
+        }
+    }
+}
+
+#[test]
+fn a_per_request_backend_wins() {
+    let t = tree(&[b"hello.txt"]);
+    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let mut req = FileRequest::new("hello.txt");
+    req.backend = Some(Backend::XSendfile);
+    let p = plan(&config, req).unwrap();
+    assert!(p.header("X-Sendfile").is_some() && p.header("X-Accel-Redirect").is_none());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Whatever the download name, every header of every backend is a valid header value.
+    #[test]
+    fn every_header_is_valid_for_any_download_name(name in any::<String>()) {
+        let t = tree(&[b"file.bin"]);
+        for backend in [Backend::Nginx, Backend::XSendfile, Backend::Lighttpd, Backend::ModWsgi, Backend::Caddy, Backend::Simple] {
+            let config = Config::new(backend.clone()).root(&t.root).url("/p");
+            let mut req = FileRequest::new("file.bin");
+            req.filename = Some(name.clone());
+            let p = plan(&config, req).unwrap();
+            for h in &p.headers {
+                prop_assert!(check_header_value(&h.name, &h.value).is_ok(), "{} {}: {:?}", backend, h.name, h.value);
+            }
+        }
+    }
+}
