@@ -56,17 +56,20 @@ fn validate(sig: &Signature) -> syn::Result<Type> {
     if let Some(constness) = &sig.constness {
         error(constness, "#[protected_file] handlers cannot be `const`");
     }
+    if let Some(unsafety) = &sig.unsafety {
+        error(unsafety, "#[protected_file] handlers cannot be `unsafe`");
+    }
+    if let Some(abi) = &sig.abi {
+        error(
+            abi,
+            "#[protected_file] handlers cannot have an `extern` ABI",
+        );
+    }
     if sig.asyncness.is_none() {
         error(
             &sig.fn_token,
             "#[protected_file] handlers must be `async fn`",
         );
-    }
-    if let Some(unsafety) = &sig.unsafety {
-        error(unsafety, "#[protected_file] handlers cannot be `unsafe`");
-    }
-    if let Some(abi) = &sig.abi {
-        error(abi, "#[protected_file] handlers cannot have an `extern` ABI");
     }
     for input in &sig.inputs {
         if let FnArg::Receiver(receiver) = input {
@@ -141,7 +144,7 @@ fn expand(args: &Args, mut func: ItemFn, output: Type) -> TokenStream {
 
     let allow = args.allow.as_ref().map(|allow| {
         quote! {
-            let #allowed: bool = #allow;
+            let #allowed: ::core::primitive::bool = #allow;
             if !#allowed {
                 #deny
             }
@@ -149,8 +152,9 @@ fn expand(args: &Args, mut func: ItemFn, output: Type) -> TokenStream {
     });
 
     let stmts = &func.block.stmts;
+    // Spanned on the return type, so that an unsupported one is reported there.
     let into_result = quote_spanned! {output.span()=>
-        #private::IntoSendFileResult::into_sendfile_result
+        <#output as ::sendfile_actix::__private::IntoSendFileResult>::into_sendfile_result
     };
     let body = quote! {
         let #file = #into_result(
@@ -185,7 +189,7 @@ fn expand(args: &Args, mut func: ItemFn, output: Type) -> TokenStream {
             };
             quote! {
                 let #resolved = #private::resolve(&#req, #file)?;
-                let #allowed: bool = #call?;
+                let #allowed: ::core::primitive::bool = #call?;
                 if !#allowed {
                     #deny
                 }

@@ -6,8 +6,7 @@
 //! using the attribute depends on `sendfile-actix` under that name. The two
 //! crates are released together with the same version.
 //!
-//! The runnable examples live in the sendfile-actix documentation; see
-//! [`protected_file`] for what the attribute accepts and generates.
+//! See [`protected_file`] for what the attribute accepts and generates.
 //!
 //! [sendfile-actix]: https://docs.rs/sendfile-actix
 
@@ -16,10 +15,20 @@ mod expand;
 
 /// Guards an actix-web handler that returns a `SendFile`.
 ///
-/// ```ignore
+/// ```
+/// use std::path::Path;
+///
 /// use actix_web::{HttpRequest, get, web};
 /// use sendfile_actix::{SendFile, protected_file};
-/// use std::path::Path;
+/// # struct User;
+/// # impl User { fn may_read(&self, _: &str) -> bool { true } }
+/// # impl actix_web::FromRequest for User {
+/// #     type Error = actix_web::Error;
+/// #     type Future = std::future::Ready<Result<Self, Self::Error>>;
+/// #     fn from_request(_: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+/// #         std::future::ready(Ok(User))
+/// #     }
+/// # }
 ///
 /// // 1. A boolean expression over the handler's own arguments, evaluated
 /// //    before the body runs.
@@ -33,9 +42,9 @@ mod expand;
 /// //    (inside the configured root, symbolic links resolved). It runs after
 /// //    the body returned its `SendFile` and before any header is written.
 /// async fn owns_file(req: &HttpRequest, file: &Path) -> bool {
-///     # let _ = (req, file);
-///     // ...
-///     # true
+///     // ... look up who owns `file` ...
+/// #   let _ = (req, file);
+/// #   true
 /// }
 ///
 /// #[get("/mine/{name}")]
@@ -43,19 +52,21 @@ mod expand;
 /// async fn mine(name: web::Path<String>) -> Result<SendFile, actix_web::Error> {
 ///     Ok(SendFile::new(name.into_inner()))
 /// }
+///
+/// let app = actix_web::App::new().service(download).service(mine);
+/// # drop(app);
 /// ```
 ///
-/// (The example is not compiled here because this crate cannot depend on
-/// sendfile-actix; the same examples are compiled in the sendfile-actix
-/// documentation and in this crate's tests.)
+/// More examples, served through actix-web, are in the sendfile-actix
+/// documentation.
 ///
 /// # Arguments
 ///
 /// - `allow = <expr>`: a `bool` expression over the handler's arguments. It is
 ///   evaluated before the body; `false` denies the download. It may `.await`,
-///   and `?` in it converts errors to `actix_web::Error`. It runs on the same
-///   bindings as the body, so it should borrow them (`&name`,
-///   `user.may_read(..)`) rather than move them.
+///   and may use `?` on errors `actix_web::Error` converts from (any
+///   `ResponseError`). It runs on the same bindings as the body, so it should
+///   borrow them (`&name`, `user.may_read(..)`) rather than move them.
 /// - `check = <path>`: an `async fn(&HttpRequest, &std::path::Path)` returning
 ///   `bool` or `Result<bool, E>` with `E: Into<actix_web::Error>`. It is called
 ///   with the resolved file after the body returned; `false` denies the

@@ -17,7 +17,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::{
-    App, FromRequest, HttpRequest, ResponseError, error::ErrorUnauthorized, get, test, test::TestRequest, web,
+    App, FromRequest, HttpRequest, ResponseError, error::ErrorUnauthorized, get, test,
+    test::TestRequest, web,
 };
 use sendfile_actix::{Backend, SendFile, SendFileConfig, protected_file};
 
@@ -142,7 +143,11 @@ fn x_sendfile<B>(res: &ServiceResponse<B>) -> Option<PathBuf> {
 /// Asserts an offload of `file` with status 200.
 fn assert_offloaded<B>(res: &ServiceResponse<B>, root: &Root, file: &str) {
     assert_eq!(res.status(), StatusCode::OK, "offload of {file}");
-    assert_eq!(x_sendfile(res), Some(root.real(file)), "X-Sendfile of {file}");
+    assert_eq!(
+        x_sendfile(res),
+        Some(root.real(file)),
+        "X-Sendfile of {file}"
+    );
 }
 
 /// Asserts a refusal with `status` that names no file.
@@ -181,9 +186,7 @@ async fn actix_result(
     web::Query(params): web::Query<HashMap<String, String>>,
 ) -> Result<SendFile, actix_web::Error> {
     if let Some(attach) = params.get("attach") {
-        let attach: bool = attach
-            .parse()
-            .map_err(actix_web::error::ErrorBadRequest)?;
+        let attach: bool = attach.parse().map_err(actix_web::error::ErrorBadRequest)?;
         if attach {
             return Ok(SendFile::new(name.into_inner()).attachment());
         }
@@ -329,9 +332,13 @@ async fn allow_lets_the_owner_download() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(download)).await;
 
-    let res = get_as("/files/alice-notes.txt", Some("alice")).send_request(&app).await;
+    let res = get_as("/files/alice-notes.txt", Some("alice"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "alice-notes.txt");
-    let res = get_as("/files/public.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/files/public.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "public.txt");
 }
 
@@ -340,7 +347,9 @@ async fn allow_false_is_403_and_names_no_file() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(download)).await;
 
-    let res = get_as("/files/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/files/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -359,9 +368,13 @@ async fn the_configuration_sets_the_denied_status() {
     let config = root.xsendfile().denied_status(StatusCode::NOT_FOUND);
     let app = test::init_service(App::new().app_data(config).service(download)).await;
 
-    let res = get_as("/files/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/files/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::NOT_FOUND);
-    let res = get_as("/files/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/files/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
 }
 
@@ -371,7 +384,9 @@ async fn the_configuration_is_also_read_from_web_data() {
     let config = web::Data::new(root.xsendfile().denied_status(StatusCode::NOT_FOUND));
     let app = test::init_service(App::new().app_data(config).service(download)).await;
 
-    let res = get_as("/files/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/files/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::NOT_FOUND);
 }
 
@@ -379,7 +394,9 @@ async fn the_configuration_is_also_read_from_web_data() {
 async fn denied_without_a_configuration_is_403() {
     let app = test::init_service(App::new().service(download)).await;
 
-    let res = get_as("/files/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/files/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -387,14 +404,20 @@ async fn denied_without_a_configuration_is_403() {
 async fn the_attribute_status_overrides_the_configuration() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(hidden)).await;
-    let res = get_as("/hidden/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/hidden/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
 
     let config = root.xsendfile().denied_status(StatusCode::NOT_FOUND);
     let app = test::init_service(App::new().app_data(config).service(hidden)).await;
-    let res = get_as("/hidden/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/hidden/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
-    let res = get_as("/hidden/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/hidden/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
 }
 
@@ -403,11 +426,15 @@ async fn simple_backend_sends_the_bytes_only_when_allowed() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.simple()).service(download)).await;
 
-    let res = get_as("/files/alice-notes.txt", Some("alice")).send_request(&app).await;
+    let res = get_as("/files/alice-notes.txt", Some("alice"))
+        .send_request(&app)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body_of(res).await, "alice's notes");
 
-    let res = get_as("/files/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/files/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(!body_of(res).await.contains("alice's notes"));
 }
@@ -418,27 +445,34 @@ async fn simple_backend_sends_the_bytes_only_when_allowed() {
 #[actix_web::test]
 async fn result_with_actix_error_and_question_mark() {
     let root = Root::new();
-    let app =
-        test::init_service(App::new().app_data(root.xsendfile()).service(actix_result)).await;
+    let app = test::init_service(App::new().app_data(root.xsendfile()).service(actix_result)).await;
 
-    let res = get_as("/actix-result/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/actix-result/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
 
     // `return` with a different SendFile.
-    let res = get_as("/actix-result/bob-notes.txt?attach=true", Some("bob")).send_request(&app)
-    .await;
+    let res = get_as("/actix-result/bob-notes.txt?attach=true", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
-    let disposition = res.headers().get("content-disposition").expect("disposition");
+    let disposition = res
+        .headers()
+        .get("content-disposition")
+        .expect("disposition");
     assert!(disposition.as_bytes().starts_with(b"attachment"));
 
     // `?` on the body's own error.
-    let res = get_as("/actix-result/bob-notes.txt?attach=maybe", Some("bob")).send_request(&app)
-    .await;
+    let res = get_as("/actix-result/bob-notes.txt?attach=maybe", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::BAD_REQUEST);
 
     // Denied before the body runs: its error never shows.
-    let res = get_as("/actix-result/alice-notes.txt?attach=maybe", Some("bob")).send_request(&app)
-    .await;
+    let res = get_as("/actix-result/alice-notes.txt?attach=maybe", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -447,21 +481,31 @@ async fn result_with_own_error_type_keeps_its_status() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(versions)).await;
 
-    let res = get_as("/versions/public.txt?v=1", Some("bob")).send_request(&app).await;
+    let res = get_as("/versions/public.txt?v=1", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "public.txt");
 
     // `return Err(..)`.
-    let res = get_as("/versions/public.txt?teapot", Some("bob")).send_request(&app).await;
+    let res = get_as("/versions/public.txt?teapot", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::IM_A_TEAPOT);
 
     // `?` converting a ParseIntError through `From<ParseIntError> for MyError`.
-    let res = get_as("/versions/public.txt?v=x", Some("bob")).send_request(&app).await;
+    let res = get_as("/versions/public.txt?v=x", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let res = get_as("/versions/public.txt?v=2", Some("bob")).send_request(&app).await;
+    let res = get_as("/versions/public.txt?v=2", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let res = get_as("/versions/alice-notes.txt?v=1", Some("bob")).send_request(&app).await;
+    let res = get_as("/versions/alice-notes.txt?v=1", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -470,11 +514,17 @@ async fn return_in_a_sendfile_body_and_an_awaiting_allow() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(latest)).await;
 
-    let res = get_as("/latest?token=letmein", None).send_request(&app).await;
+    let res = get_as("/latest?token=letmein", None)
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "public.txt");
-    let res = get_as("/latest?token=letmein&old", None).send_request(&app).await;
+    let res = get_as("/latest?token=letmein&old", None)
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
-    let res = get_as("/latest?token=guess&old", None).send_request(&app).await;
+    let res = get_as("/latest?token=guess&old", None)
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
     let res = get_as("/latest", None).send_request(&app).await;
     assert_refused(&res, StatusCode::FORBIDDEN);
@@ -493,9 +543,13 @@ async fn works_with_web_get_to() {
     )
     .await;
 
-    let res = get_as("/routed/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/routed/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
-    let res = get_as("/routed/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/routed/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -504,9 +558,13 @@ async fn works_above_get_with_a_tuple_pattern() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(above)).await;
 
-    let res = get_as("/above/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/above/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
-    let res = get_as("/above/alice-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/above/alice-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -521,9 +579,13 @@ async fn generic_handlers_keep_their_parameters() {
     )
     .await;
 
-    let res = get_as("/own/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/own/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
-    let res = get_as("/none/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/none/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -536,14 +598,22 @@ async fn check_sees_the_file_behind_a_symlink() {
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(mine)).await;
 
     // `shared.txt` is a link to `alice-notes.txt`: the check sees the target.
-    let res = get_as("/mine/shared.txt", Some("alice")).send_request(&app).await;
+    let res = get_as("/mine/shared.txt", Some("alice"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "alice-notes.txt");
-    let res = get_as("/mine/shared.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/mine/shared.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 
-    let res = get_as("/mine/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/mine/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
-    let res = get_as("/mine/bob-notes.txt", Some("alice")).send_request(&app).await;
+    let res = get_as("/mine/bob-notes.txt", Some("alice"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
 }
 
@@ -553,11 +623,15 @@ async fn check_denial_uses_the_configured_status() {
     let config = root.simple().denied_status(StatusCode::NOT_FOUND);
     let app = test::init_service(App::new().app_data(config).service(mine)).await;
 
-    let res = get_as("/mine/shared.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/mine/shared.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(!body_of(res).await.contains("alice's notes"));
 
-    let res = get_as("/mine/shared.txt", Some("alice")).send_request(&app).await;
+    let res = get_as("/mine/shared.txt", Some("alice"))
+        .send_request(&app)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(body_of(res).await, "alice's notes");
 }
@@ -570,13 +644,19 @@ async fn check_returning_result() {
     let ok = |uri: &str, user: &str, allowance: &str| {
         get_as(uri, Some(user)).insert_header(("x-quota", allowance))
     };
-    let res = ok("/quota/bob-notes.txt", "bob", "ok").send_request(&app).await;
+    let res = ok("/quota/bob-notes.txt", "bob", "ok")
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "bob-notes.txt");
     // Ok(false): the attribute's denied status.
-    let res = ok("/quota/alice-notes.txt", "bob", "ok").send_request(&app).await;
+    let res = ok("/quota/alice-notes.txt", "bob", "ok")
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::NOT_FOUND);
     // Err(e): e's own status.
-    let res = ok("/quota/bob-notes.txt", "bob", "exhausted").send_request(&app).await;
+    let res = ok("/quota/bob-notes.txt", "bob", "exhausted")
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -585,15 +665,21 @@ async fn allow_runs_first_then_check() {
     let root = Root::new();
     let app = test::init_service(App::new().app_data(root.xsendfile()).service(both)).await;
 
-    let res = get_as("/both/mallory-notes.txt", Some("mallory")).send_request(&app).await;
+    let res = get_as("/both/mallory-notes.txt", Some("mallory"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
     assert_eq!(BOTH_CHECKS.load(Ordering::SeqCst), 0, "allow denied first");
 
-    let res = get_as("/both/shared.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/both/shared.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::FORBIDDEN);
     assert_eq!(BOTH_CHECKS.load(Ordering::SeqCst), 1);
 
-    let res = get_as("/both/shared.txt", Some("alice")).send_request(&app).await;
+    let res = get_as("/both/shared.txt", Some("alice"))
+        .send_request(&app)
+        .await;
     assert_offloaded(&res, &root, "alice-notes.txt");
     assert_eq!(BOTH_CHECKS.load(Ordering::SeqCst), 2);
 }
@@ -616,6 +702,8 @@ async fn check_is_not_called_for_a_missing_file() {
 async fn check_without_a_configuration_fails_closed() {
     let app = test::init_service(App::new().service(mine)).await;
 
-    let res = get_as("/mine/bob-notes.txt", Some("bob")).send_request(&app).await;
+    let res = get_as("/mine/bob-notes.txt", Some("bob"))
+        .send_request(&app)
+        .await;
     assert_refused(&res, StatusCode::INTERNAL_SERVER_ERROR);
 }

@@ -6,12 +6,12 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer, get, web};
+use actix_web::{App, HttpServer, route, web};
 use sendfile_actix::{SendFile, SendFileConfig};
 
 /// `GET /raw/{path}`: a `SendFile` for any path, with no permission check, so that tests see
 /// the library's own confinement (traversal, absolute paths, symlinks) through the server.
-#[get("/raw/{path:.*}")]
+#[route("/raw/{path:.*}", method = "GET", method = "HEAD")]
 async fn raw(path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner())
 }

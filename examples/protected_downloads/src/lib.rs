@@ -34,7 +34,7 @@ use std::path::{Component, Path};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, get, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, get, route, web};
 use sendfile_actix::{SendFile, SendFileConfig, protected_file};
 
 /// A demo account.
@@ -200,8 +200,8 @@ fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
     Ok(may_download(user.name(), path))
 }
 
-/// `GET /download/{path}`: the file, if the user may have it.
-#[get("/download/{path:.*}")]
+/// `GET /download/{path}` (and HEAD): the file, if the user may have it.
+#[route("/download/{path:.*}", method = "GET", method = "HEAD")]
 #[protected_file(allow = authorize(&user, path.as_str())?)]
 async fn download(user: SignedIn, path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner()).attachment()

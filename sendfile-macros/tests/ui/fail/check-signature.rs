@@ -1,6 +1,5 @@
 use std::path::Path;
 
-use actix_web::web;
 use sendfile_actix::{SendFile, protected_file};
 
 fn not_async(_: &actix_web::HttpRequest, _: &Path) -> bool {

@@ -1,4 +1,3 @@
-use actix_web::web;
 use sendfile_actix::{SendFile, protected_file};
 
 #[protected_file(allow)]

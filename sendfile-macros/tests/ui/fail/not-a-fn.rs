@@ -1,5 +1,4 @@
-use actix_web::web;
-use sendfile_actix::{SendFile, protected_file};
+use sendfile_actix::protected_file;
 
 #[protected_file(allow = true)]
 struct Download;

@@ -1,4 +1,3 @@
-use actix_web::web;
 use sendfile_actix::{SendFile, protected_file};
 
 async fn ok(_: &actix_web::HttpRequest, _: &std::path::Path) -> bool {

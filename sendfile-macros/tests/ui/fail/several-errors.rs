@@ -6,7 +6,7 @@ struct Files;
 impl Files {
     // Every problem is reported at once, each on its own tokens.
     #[protected_file(allow = true, allow = true, denied_status = 200)]
-    const unsafe extern "C" fn download(self, name: web::Path<String>) -> SendFile {
+    unsafe extern "C" fn download(self, name: web::Path<String>) -> SendFile {
         SendFile::new(name.into_inner())
     }
 }

@@ -67,7 +67,10 @@ pub mod handlers {
 
 /// The generated code's own names do not clash with the handler's.
 #[protected_file(allow = !__sendfile_req.is_empty() && !req.is_empty())]
-async fn hygiene(__sendfile_req: web::Path<String>, req: web::Query<HashMap<String, String>>) -> SendFile {
+async fn hygiene(
+    __sendfile_req: web::Path<String>,
+    req: web::Query<HashMap<String, String>>,
+) -> SendFile {
     let __sendfile_file = __sendfile_req.into_inner();
     SendFile::new(__sendfile_file)
 }
@@ -85,7 +88,10 @@ async fn ok(_: &actix_web::HttpRequest, _: &std::path::Path) -> bool {
 
 fn main() {
     let _ = App::new()
-        .route("/g/{first}/{second}", web::get().to(handlers::generic::<u8>))
+        .route(
+            "/g/{first}/{second}",
+            web::get().to(handlers::generic::<u8>),
+        )
         .route(
             "/a/{name}",
             web::get().to(handlers::Files::<()>::associated),
