@@ -50,6 +50,192 @@
 //! # }
 //! ```
 //!
+//! # Backends
+//!
+//! ## nginx
+//!
+//! `X-Accel-Redirect` to an `internal` location; the URL is percent-encoded (nginx decodes it
+//! once). Configuration: `location ^~ /protected/ { internal; alias /srv/files/; }`.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let root = dir.path().canonicalize().unwrap();
+//! # std::fs::write(root.join("Q3 report.pdf"), b"%PDF-1.7 ...").unwrap();
+//! let config = SendFileConfig::new(Backend::Nginx).root(&root).url("/protected");
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+//! assert_eq!(res.status(), 200);
+//! let header = |name| res.headers().get(name).unwrap().to_str().unwrap().to_owned();
+//! assert_eq!(header("x-accel-redirect"), "/protected/Q3%20report.pdf");
+//! assert_eq!(header("content-type"), "application/pdf");
+//! # });
+//! ```
+//!
+//! ## xsendfile (Apache mod_xsendfile)
+//!
+//! `X-Sendfile` with the raw absolute path (mod_xsendfile 0.12 decodes nothing). Configuration:
+//! `XSendFile On`, `XSendFilePath /srv/files`, `FileETag None`.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let root = dir.path().canonicalize().unwrap();
+//! # std::fs::write(root.join("Q3 report.pdf"), b"%PDF-1.7 ...").unwrap();
+//! let config = SendFileConfig::new(Backend::XSendfile).root(&root);
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+//! assert_eq!(res.status(), 200);
+//! assert_eq!(res.headers().get("x-sendfile").unwrap().as_bytes(),
+//!            root.join("Q3 report.pdf").to_str().unwrap().as_bytes());
+//! # });
+//! ```
+//!
+//! ## lighttpd
+//!
+//! `X-Sendfile` with the absolute path percent-encoded (lighttpd decodes it once).
+//! Configuration: `"x-sendfile" => "enable"` and `"x-sendfile-docroot" => ( "/srv/files" )`.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let root = dir.path().canonicalize().unwrap();
+//! # std::fs::write(root.join("Q3 report.pdf"), b"%PDF-1.7 ...").unwrap();
+//! let config = SendFileConfig::new(Backend::Lighttpd).root(&root);
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+//! let header = |name| res.headers().get(name).unwrap().to_str().unwrap().to_owned();
+//! assert!(header("x-sendfile").ends_with("/Q3%20report.pdf"));
+//! # });
+//! ```
+//!
+//! ## mod_wsgi
+//!
+//! `Location` with status 200: an internal redirect for mod_wsgi in daemon mode (or Caddy's
+//! `handle_response` matching `status 200` and `header Location /*`). The URL stays relative.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let root = dir.path().canonicalize().unwrap();
+//! # std::fs::write(root.join("Q3 report.pdf"), b"%PDF-1.7 ...").unwrap();
+//! let config = SendFileConfig::new(Backend::ModWsgi).root(&root).url("/protected");
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+//! assert_eq!(res.status(), 200);
+//! let header = |name| res.headers().get(name).unwrap().to_str().unwrap().to_owned();
+//! assert_eq!(header("location"), "/protected/Q3%20report.pdf");
+//! # });
+//! ```
+//!
+//! ## caddy
+//!
+//! `X-Accel-Redirect` with the raw URL, as Caddy's `rewrite * {rp.header.X-Accel-Redirect}`
+//! reads it (no decoding). A name containing `?` cannot be expressed and is refused (500, logged).
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let root = dir.path().canonicalize().unwrap();
+//! # std::fs::write(root.join("Q3 report.pdf"), b"%PDF-1.7 ...").unwrap();
+//! let config = SendFileConfig::new(Backend::Caddy).root(&root).url("/protected");
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+//! let header = |name| res.headers().get(name).unwrap().to_str().unwrap().to_owned();
+//! assert_eq!(header("x-accel-redirect"), "/protected/Q3 report.pdf");
+//! # });
+//! ```
+//!
+//! ## simple
+//!
+//! The application streams the file: conditional requests, ranges and HEAD are answered here.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let root = dir.path().canonicalize().unwrap();
+//! # std::fs::write(root.join("Q3 report.pdf"), b"%PDF-1.7 ...").unwrap();
+//! let config = SendFileConfig::new(Backend::Simple).root(&root);
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").insert_header(("Range", "bytes=0-3")).to_request()).await;
+//! assert_eq!(res.status(), 206);
+//! assert_eq!(test::read_body(res).await, "%PDF");
+//! # });
+//! ```
+//!
+//! ## development
+//!
+//! Like `simple`, with `Cache-Control: no-store`, and a warning logged once: not for production.
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use sendfile_actix::{Backend, SendFile, SendFileConfig};
+//! # actix_web::rt::System::new().block_on(async {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let root = dir.path().canonicalize().unwrap();
+//! # std::fs::write(root.join("Q3 report.pdf"), b"%PDF-1.7 ...").unwrap();
+//! let config = SendFileConfig::new(Backend::Development).root(&root);
+//! let app = test::init_service(App::new().app_data(config).route(
+//!     "/report",
+//!     web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+//! )).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+//! assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+//! assert_eq!(test::read_body(res).await.len(), 12);
+//! # });
+//! ```
+//!
+//! ## A custom backend
+//!
+//! Implement [`CustomBackend`]: it gets the resolved file and returns the headers.
+//!
+//! ```
+//! use sendfile_actix::{Backend, CustomBackend, Error, Header, ResolvedFile, SendFileConfig};
+//!
+//! #[derive(Debug)]
+//! struct LiteSpeed;
+//!
+//! impl CustomBackend for LiteSpeed {
+//!     fn name(&self) -> &str { "litespeed" }
+//!     fn headers(&self, file: &ResolvedFile) -> Result<Vec<Header>, Error> {
+//!         let path = sendfile_actix::percent_encode_path(file.relative_path_bytes());
+//!         Ok(vec![Header::new("X-LiteSpeed-Location", format!("/protected/{path}"))])
+//!     }
+//! }
+//!
+//! let config = SendFileConfig::new(Backend::custom(LiteSpeed)).root("/srv/files");
+//! ```
+//!
 //! # Configuration from the environment
 //!
 //! [`SendFileConfig::from_env`] reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL` and

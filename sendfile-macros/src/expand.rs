@@ -35,15 +35,15 @@ pub(crate) fn protected_file(attr: TokenStream, item: TokenStream) -> TokenStrea
         .map_err(|error| push(&mut errors, error))
         .ok();
     match (args, output, errors) {
-        (Some(args), Some(output), None) => expand(&args, func, output),
+        (Some(args), Some(output), None) => expand(&args, func, &output),
         (_, _, errors) => with_errors(item, errors),
     }
 }
 
 /// The original item followed by the errors.
-fn with_errors(item: TokenStream, errors: Option<syn::Error>) -> TokenStream {
-    let errors = errors.map(syn::Error::into_compile_error);
-    quote!(#item #errors)
+fn with_errors(mut item: TokenStream, errors: Option<syn::Error>) -> TokenStream {
+    item.extend(errors.map(syn::Error::into_compile_error));
+    item
 }
 
 /// Checks that the signature is one the glue can wrap and returns the
@@ -83,14 +83,14 @@ fn validate(sig: &Signature) -> syn::Result<Type> {
     if let Some(variadic) = &sig.variadic {
         error(variadic, "#[protected_file] handlers cannot be variadic");
     }
-    if sig.inputs.len() >= MAX_EXTRACTORS {
-        if let Some(last) = sig.inputs.last() {
-            error(
-                last,
-                "#[protected_file] adds an `HttpRequest` argument and actix-web handlers \
-                 take at most 16; group some extractors in a tuple",
-            );
-        }
+    if sig.inputs.len() >= MAX_EXTRACTORS
+        && let Some(last) = sig.inputs.last()
+    {
+        error(
+            last,
+            "#[protected_file] adds an `HttpRequest` argument and actix-web handlers \
+             take at most 16; group some extractors in a tuple",
+        );
     }
     let output = match &sig.output {
         ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)) => {
@@ -125,7 +125,7 @@ fn validate(sig: &Signature) -> syn::Result<Type> {
 /// before the original body, `check` after it, and the body itself runs in an
 /// `async` block typed with the original return type so that its `?` and
 /// `return` keep their meaning.
-fn expand(args: &Args, mut func: ItemFn, output: Type) -> TokenStream {
+fn expand(args: &Args, mut func: ItemFn, output: &Type) -> TokenStream {
     let private = quote!(::sendfile_actix::__private);
     let hygienic = |name: &str| Ident::new(name, Span::mixed_site());
     let req = hygienic("__sendfile_req");
