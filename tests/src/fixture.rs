@@ -91,7 +91,10 @@ impl Fixture {
         fs::write(&secret, &secret_marker)?;
         symlink(&secret, root.join("public/link-out.txt"))?;
         symlink(&outside, root.join("public/dir-out"))?;
-        symlink("../../../outside/secret.txt", root.join("public/hostile/rel-link-out.txt"))?;
+        symlink(
+            "../../../outside/secret.txt",
+            root.join("public/hostile/rel-link-out.txt"),
+        )?;
         Ok(Fixture {
             dir,
             root,

@@ -156,9 +156,15 @@ impl Setup {
         match self {
             Setup::Nginx => [("nginx.conf", NGINX_MAIN), ("site.conf", NGINX_SITE)],
             Setup::Apache => [("apache2.conf", APACHE_MAIN), ("site.conf", APACHE_SITE)],
-            Setup::Lighttpd => [("lighttpd.conf", LIGHTTPD_MAIN), ("site.conf", LIGHTTPD_SITE)],
+            Setup::Lighttpd => [
+                ("lighttpd.conf", LIGHTTPD_MAIN),
+                ("site.conf", LIGHTTPD_SITE),
+            ],
             Setup::Caddy => [("Caddyfile", CADDY_MAIN), ("site.caddy", CADDY_SITE)],
-            Setup::CaddyModWsgi => [("Caddyfile", CADDY_MAIN), ("site.caddy", CADDY_MOD_WSGI_SITE)],
+            Setup::CaddyModWsgi => [
+                ("Caddyfile", CADDY_MAIN),
+                ("site.caddy", CADDY_MOD_WSGI_SITE),
+            ],
         }
     }
 }
@@ -180,11 +186,12 @@ pub fn available_or_skip(setup: Setup) -> bool {
     let Some(missing) = setup.missing_file() else {
         return true;
     };
-    let line = format!(
-        "skipping {setup} tests: {missing} not found; apt-get install {}",
-        setup.packages()
+    let install = format!("apt-get install {}", setup.packages());
+    assert!(
+        !is_ci(),
+        "{setup} tests: {missing} not found; {install} (CI=true: a missing front server fails the run)"
     );
-    assert!(!is_ci(), "{line} (CI=true requires every front server)");
+    let line = format!("skipping {setup} tests: {missing} not found; {install}");
     // Written to the stderr handle directly so that the line shows even for a passing test.
     let _ = writeln!(io::stderr().lock(), "{line}");
     false
@@ -282,7 +289,11 @@ impl Front {
         }
         fs::create_dir_all(dir.join("empty"))?;
         let (user, group) = server_user(as_root);
-        let root = config.root.to_string_lossy().trim_end_matches('/').to_owned();
+        let root = config
+            .root
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_owned();
         let vars = [
             ("LISTEN", format!("127.0.0.1:{port}")),
             ("LISTEN_HOST", "127.0.0.1".to_owned()),
@@ -306,7 +317,12 @@ impl Front {
         let mut cmd = Command::new(setup.binary());
         match setup {
             Setup::Nginx => {
-                cmd.arg("-p").arg(dir).arg("-c").arg(&main).arg("-e").arg(dir.join("error.log"));
+                cmd.arg("-p")
+                    .arg(dir)
+                    .arg("-c")
+                    .arg(&main)
+                    .arg("-e")
+                    .arg(dir.join("error.log"));
             }
             Setup::Apache => {
                 cmd.arg("-f").arg(&main).arg("-X");
@@ -315,8 +331,11 @@ impl Front {
                 cmd.arg("-D").arg("-f").arg(&main);
             }
             Setup::Caddy | Setup::CaddyModWsgi => {
-                cmd.args(["run", "--adapter", "caddyfile", "--config"]).arg(&main);
-                cmd.env("HOME", dir).env("XDG_DATA_HOME", dir).env("XDG_CONFIG_HOME", dir);
+                cmd.args(["run", "--adapter", "caddyfile", "--config"])
+                    .arg(&main);
+                cmd.env("HOME", dir)
+                    .env("XDG_DATA_HOME", dir)
+                    .env("XDG_CONFIG_HOME", dir);
             }
         }
         cmd.current_dir(dir)
@@ -335,7 +354,11 @@ impl Front {
             if TcpStream::connect_timeout(&front.addr, Duration::from_millis(200)).is_ok() {
                 return Ok(front);
             }
-            if let Some(status) = front.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = front
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 front.child = None;
                 let logs = front.logs();
                 let kind = if logs.contains("in use") || logs.contains("Address already") {
@@ -352,7 +375,10 @@ impl Front {
                 let logs = front.logs();
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
-                    format!("{setup} did not listen on {} within 15 s:\n{logs}", front.addr),
+                    format!(
+                        "{setup} did not listen on {} within 15 s:\n{logs}",
+                        front.addr
+                    ),
                 ));
             }
             std::thread::sleep(Duration::from_millis(25));
@@ -426,7 +452,10 @@ mod tests {
 
     #[test]
     fn render_fills_every_placeholder() {
-        let out = render("a {{X}} b {{Y}}{{X}}", &[("X", "1".into()), ("Y", "2".into())]);
+        let out = render(
+            "a {{X}} b {{Y}}{{X}}",
+            &[("X", "1".into()), ("Y", "2".into())],
+        );
         assert_eq!(out, "a 1 b 21");
     }
 

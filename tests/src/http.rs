@@ -104,7 +104,10 @@ impl Request {
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(20)))?;
         stream.set_write_timeout(Some(Duration::from_secs(20)))?;
-        let mut req = format!("{} {} HTTP/1.1\r\nHost: {addr}\r\n", self.method, self.target);
+        let mut req = format!(
+            "{} {} HTTP/1.1\r\nHost: {addr}\r\n",
+            self.method, self.target
+        );
         for (n, v) in &self.headers {
             req.push_str(&format!("{n}: {v}\r\n"));
         }
@@ -128,9 +131,16 @@ fn parse_response(raw: &[u8], head: bool, request: String) -> io::Result<Respons
     let end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad(format!("{request}: no end of headers in {} bytes", raw.len())))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "{request}: no end of headers in {} bytes",
+                raw.len()
+            ))
+        })?;
     let head_text = &raw[..end];
-    let mut lines = head_text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = head_text
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let status_line = String::from_utf8_lossy(lines.next().unwrap_or_default()).into_owned();
     let status = status_line
         .split(' ')
@@ -168,7 +178,8 @@ fn parse_response(raw: &[u8], head: bool, request: String) -> io::Result<Respons
         .header("Transfer-Encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     if chunked {
-        response.body = decode_chunked(rest).map_err(|e| bad(format!("{}: {e}", response.request)))?;
+        response.body =
+            decode_chunked(rest).map_err(|e| bad(format!("{}: {e}", response.request)))?;
     } else if let Some(len) = response.header("Content-Length") {
         let len: usize = len.parse().map_err(|_| bad("bad Content-Length"))?;
         if rest.len() != len {
@@ -300,7 +311,9 @@ pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<(String, V
             })
             .ok_or("part without Content-Range")?;
         let data = &part[end + 4..];
-        let data = data.strip_suffix(b"\r\n").ok_or("part without trailing CRLF")?;
+        let data = data
+            .strip_suffix(b"\r\n")
+            .ok_or("part without trailing CRLF")?;
         parts.push((range, data.to_vec()));
     }
     Ok(parts)

@@ -129,14 +129,19 @@ fn expected_type(name: &str) -> &'static str {
 /// The parameters of a header value such as Content-Disposition (quoted strings unescaped).
 fn header_params(value: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut params = Vec::new();
-    let mut i = value.iter().position(|&b| b == b';').map_or(value.len(), |p| p + 1);
+    let mut i = value
+        .iter()
+        .position(|&b| b == b';')
+        .map_or(value.len(), |p| p + 1);
     while i < value.len() {
         while i < value.len() && (value[i] == b' ' || value[i] == b';') {
             i += 1;
         }
         let eq = value[i..].iter().position(|&b| b == b'=').map(|p| p + i);
         let Some(eq) = eq else { break };
-        let name = String::from_utf8_lossy(&value[i..eq]).trim().to_ascii_lowercase();
+        let name = String::from_utf8_lossy(&value[i..eq])
+            .trim()
+            .to_ascii_lowercase();
         i = eq + 1;
         let mut v = Vec::new();
         if value.get(i) == Some(&b'"') {
@@ -165,10 +170,15 @@ fn disposition_filename(value: &[u8]) -> Option<Vec<u8>> {
     let params = header_params(value);
     if let Some((_, v)) = params.iter().find(|(n, _)| n == "filename*") {
         let v = v.trim_ascii();
-        let rest = v.strip_prefix(b"UTF-8''").or_else(|| v.strip_prefix(b"utf-8''"))?;
+        let rest = v
+            .strip_prefix(b"UTF-8''")
+            .or_else(|| v.strip_prefix(b"utf-8''"))?;
         return Some(percent_decode(rest));
     }
-    params.into_iter().find(|(n, _)| n == "filename").map(|(_, v)| v)
+    params
+        .into_iter()
+        .find(|(n, _)| n == "filename")
+        .map(|(_, v)| v)
 }
 
 fn hostile_names_are_served_byte_identical(s: &Stack) {
@@ -249,13 +259,17 @@ fn ranges_conditionals_and_head(s: &Stack) {
         parts,
         vec![
             (format!("bytes 0-9/{len}"), big[0..10].to_vec()),
-            (format!("bytes 100000-100009/{len}"), big[100_000..100_010].to_vec()),
+            (
+                format!("bytes 100000-100009/{len}"),
+                big[100_000..100_010].to_vec()
+            ),
         ],
         "{}",
         s.name()
     );
 
-    let unsatisfiable = s.send(&Request::get(target).header("Range", format!("bytes={}-", len + 5)));
+    let unsatisfiable =
+        s.send(&Request::get(target).header("Range", format!("bytes={}-", len + 5)));
     assert_eq!(unsatisfiable.status, 416, "{unsatisfiable:?}");
 
     let last_modified = full.header("Last-Modified").expect("Last-Modified");

@@ -125,7 +125,11 @@ pub fn authenticate(authorization: &str) -> Option<DemoUser> {
 /// Everyone may have `public/...`; a user may have `users/<own name>/...`. A path with an
 /// empty, `.` or `..` segment, or an absolute one, is refused here already.
 pub fn may_download(user: Option<&str>, path: &str) -> bool {
-    if path.is_empty() || path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if path.is_empty()
+        || path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return false;
     }
     let parts: Vec<Component<'_>> = Path::new(path).components().collect();
@@ -224,11 +228,7 @@ async fn index(req: HttpRequest, user: SignedIn) -> Result<HttpResponse, SignInR
     let mut html = String::from(
         "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Protected downloads</title>\n",
     );
-    let _ = writeln!(
-        html,
-        "<h1>Files for {}</h1>\n<ul>",
-        escape_html(user.name)
-    );
+    let _ = writeln!(html, "<h1>Files for {}</h1>\n<ul>", escape_html(user.name));
     for file in &files {
         let _ = writeln!(
             html,
@@ -409,7 +409,10 @@ mod tests {
         assert_eq!(res.status(), 200);
         let res = atest::call_service(
             &app,
-            get("/download/users/alice/r%C3%A9sum%C3%A9%202026.txt", alice.clone()),
+            get(
+                "/download/users/alice/r%C3%A9sum%C3%A9%202026.txt",
+                alice.clone(),
+            ),
         )
         .await;
         assert_eq!(res.status(), 200);
@@ -420,7 +423,10 @@ mod tests {
         assert_eq!(res.status(), 200);
         let page = String::from_utf8(atest::read_body(res).await.to_vec()).unwrap();
         assert!(page.contains("/download/users/alice/notes.txt"), "{page}");
-        assert!(page.contains("/download/public/price%20list%202026.pdf"), "{page}");
+        assert!(
+            page.contains("/download/public/price%20list%202026.pdf"),
+            "{page}"
+        );
         assert!(!page.contains("users/bob"), "{page}");
     }
 }

@@ -87,7 +87,10 @@ fn run() -> Result<(), String> {
             "\n  the {backend} backend only works behind its front server (scripts/try-behind)"
         ));
     }
-    #[allow(clippy::print_stdout, reason = "the example tells the user where to go")]
+    #[allow(
+        clippy::print_stdout,
+        reason = "the example tells the user where to go"
+    )]
     {
         println!("{banner}");
     }

@@ -38,7 +38,9 @@ fn run() -> Result<(), String> {
     while let Some(arg) = args.next() {
         if arg == "--port" {
             let value = args.next().ok_or_else(usage)?;
-            port = value.parse().map_err(|_| format!("bad port {value:?}\n{}", usage()))?;
+            port = value
+                .parse()
+                .map_err(|_| format!("bad port {value:?}\n{}", usage()))?;
         } else if arg == "-h" || arg == "--help" {
             return Err(usage());
         } else {
