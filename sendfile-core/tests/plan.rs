@@ -26,8 +26,8 @@ fn tree(files: &[&[u8]]) -> Tree {
     Tree { _dir: dir, root }
 }
 
-fn plan(config: &Config, request: FileRequest) -> Result<Plan, Error> {
-    sendfile_core::plan(config, &request, &Request::new(Method::Get))
+fn plan(config: &Config, request: &FileRequest) -> Result<Plan, Error> {
+    sendfile_core::plan(config, request, &Request::new(Method::Get))
 }
 
 fn value<'a>(plan: &'a Plan, name: &str) -> &'a [u8] {
@@ -45,7 +45,7 @@ fn nginx_url_prefix_plus_encoded_relative_path() {
     let config = Config::new(Backend::Nginx).root(&t.root).url("/protected/");
     let p = plan(
         &config,
-        FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(HOSTILE))),
+        &FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(HOSTILE))),
     )
     .unwrap();
     assert_eq!(p.status, 200);
@@ -62,7 +62,7 @@ fn nginx_url_prefix_plus_encoded_relative_path() {
 fn mod_wsgi_location_is_encoded_like_nginx() {
     let t = tree(&[b"sub/x y.txt"]);
     let config = Config::new(Backend::ModWsgi).root(&t.root).url("/internal");
-    let p = plan(&config, FileRequest::new("sub/x y.txt")).unwrap();
+    let p = plan(&config, &FileRequest::new("sub/x y.txt")).unwrap();
     assert_eq!(p.status, 200);
     assert_eq!(value(&p, "Location"), b"/internal/sub/x%20y.txt");
 }
@@ -74,7 +74,7 @@ fn xsendfile_raw_absolute_path_bytes_even_non_utf8() {
     let config = Config::new(Backend::XSendfile).root(&t.root);
     let p = plan(
         &config,
-        FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(name))),
+        &FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(name))),
     )
     .unwrap();
     assert_eq!(
@@ -90,7 +90,7 @@ fn xsendfile_raw_absolute_path_bytes_even_non_utf8() {
 fn lighttpd_encoded_absolute_path_and_utf8_required() {
     let t = tree(&[b"a b.txt", b"bad\xff.txt"]);
     let config = Config::new(Backend::Lighttpd).root(&t.root);
-    let p = plan(&config, FileRequest::new("a b.txt")).unwrap();
+    let p = plan(&config, &FileRequest::new("a b.txt")).unwrap();
     let v = std::str::from_utf8(value(&p, "X-Sendfile")).unwrap();
     assert!(v.starts_with('/') && v.ends_with("/a%20b.txt"), "{v}");
     assert_eq!(
@@ -99,7 +99,7 @@ fn lighttpd_encoded_absolute_path_and_utf8_required() {
     );
     let err = plan(
         &config,
-        FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(b"bad\xff.txt"))),
+        &FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(b"bad\xff.txt"))),
     )
     .unwrap_err();
     assert!(matches!(err, Error::Unrepresentable { .. }), "{err}");
@@ -110,9 +110,9 @@ fn lighttpd_encoded_absolute_path_and_utf8_required() {
 fn caddy_raw_url_and_question_mark_refused() {
     let t = tree(&[b"a b%41#.txt", b"q?mark.txt"]);
     let config = Config::new(Backend::Caddy).root(&t.root).url("/protected");
-    let p = plan(&config, FileRequest::new("a b%41#.txt")).unwrap();
+    let p = plan(&config, &FileRequest::new("a b%41#.txt")).unwrap();
     assert_eq!(value(&p, "X-Accel-Redirect"), b"/protected/a b%41#.txt");
-    let err = plan(&config, FileRequest::new("q?mark.txt")).unwrap_err();
+    let err = plan(&config, &FileRequest::new("q?mark.txt")).unwrap_err();
     assert!(matches!(err, Error::Unrepresentable { .. }));
     assert!(err.to_string().contains('?'), "{err}");
 }
@@ -123,7 +123,7 @@ fn raw_backends_refuse_names_a_header_cannot_carry() {
     for backend in [Backend::XSendfile, Backend::Caddy] {
         let config = Config::new(backend.clone()).root(&t.root).url("/p");
         for name in ["line\nbreak.txt", "trailing "] {
-            let err = plan(&config, FileRequest::new(name)).unwrap_err();
+            let err = plan(&config, &FileRequest::new(name)).unwrap_err();
             assert!(
                 matches!(err, Error::Unrepresentable { .. }),
                 "{backend} {name:?}: {err}"
@@ -134,7 +134,7 @@ fn raw_backends_refuse_names_a_header_cannot_carry() {
     let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
     assert_eq!(
         value(
-            &plan(&config, FileRequest::new("line\nbreak.txt")).unwrap(),
+            &plan(&config, &FileRequest::new("line\nbreak.txt")).unwrap(),
             "X-Accel-Redirect"
         ),
         b"/p/line%0Abreak.txt"
@@ -155,7 +155,7 @@ fn offload_plans_carry_type_and_disposition_but_no_encoding_or_validators() {
         let mut req = FileRequest::new("archive.tar.gz");
         req.content_encoding = Some("gzip".into());
         req.disposition = DispositionType::Attachment;
-        let p = plan(&config, req).unwrap();
+        let p = plan(&config, &req).unwrap();
         assert_eq!(p.status, 200, "{backend}");
         assert_eq!(value(&p, "Content-Type"), b"application/gzip", "{backend}");
         assert_eq!(
@@ -182,7 +182,7 @@ fn content_type_override_and_filename_override() {
     let mut req = FileRequest::new("data");
     req.content_type = Some("text/csv".into());
     req.filename = Some("Report Q3.csv".into());
-    let p = plan(&config, req).unwrap();
+    let p = plan(&config, &req).unwrap();
     assert_eq!(value(&p, "Content-Type"), b"text/csv");
     assert_eq!(
         value(&p, "Content-Disposition"),
@@ -192,7 +192,7 @@ fn content_type_override_and_filename_override() {
     let mut req = FileRequest::new("data");
     req.content_type = Some("text/plain\r\nX-Evil: 1".into());
     assert!(matches!(
-        plan(&config, req).unwrap_err(),
+        plan(&config, &req).unwrap_err(),
         Error::InvalidHeader { .. }
     ));
 }
@@ -202,7 +202,7 @@ fn the_download_name_is_the_requested_one_not_the_link_target() {
     let t = tree(&[b"sub/v2-final.pdf"]);
     std::os::unix::fs::symlink("sub/v2-final.pdf", t.root.join("latest.pdf")).unwrap();
     let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
-    let p = plan(&config, FileRequest::new("latest.pdf")).unwrap();
+    let p = plan(&config, &FileRequest::new("latest.pdf")).unwrap();
     assert_eq!(
         value(&p, "Content-Disposition"),
         b"inline; filename=\"latest.pdf\""
@@ -218,9 +218,9 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
         .root(&t.root)
         .url("/bucket")
         .check_file_exists(false);
-    let p = plan(&config, FileRequest::new("2026/archive.zip")).unwrap();
+    let p = plan(&config, &FileRequest::new("2026/archive.zip")).unwrap();
     assert_eq!(value(&p, "X-Accel-Redirect"), b"/bucket/2026/archive.zip");
-    let err = plan(&config, FileRequest::new("../escape.zip")).unwrap_err();
+    let err = plan(&config, &FileRequest::new("../escape.zip")).unwrap_err();
     assert!(
         matches!(
             err,
@@ -234,7 +234,7 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
     // With the check on, the same request is a 404.
     let config = config.check_file_exists(true);
     assert_eq!(
-        plan(&config, FileRequest::new("2026/archive.zip"))
+        plan(&config, &FileRequest::new("2026/archive.zip"))
             .unwrap_err()
             .status(),
         404
@@ -244,7 +244,7 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
         .root(&t.root)
         .check_file_exists(false);
     assert_eq!(
-        plan(&config, FileRequest::new("2026/archive.zip"))
+        plan(&config, &FileRequest::new("2026/archive.zip"))
             .unwrap_err()
             .status(),
         404
@@ -255,12 +255,12 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
 fn a_configuration_error_is_reported_before_the_file_is_looked_at() {
     let t = tree(&[]);
     let config = Config::new(Backend::Nginx).root(&t.root); // no url
-    let err = plan(&config, FileRequest::new("missing.txt")).unwrap_err();
+    let err = plan(&config, &FileRequest::new("missing.txt")).unwrap_err();
     assert!(
         matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_URL"),
         "{err}"
     );
-    let err = plan(&Config::new(Backend::Simple), FileRequest::new("x")).unwrap_err();
+    let err = plan(&Config::new(Backend::Simple), &FileRequest::new("x")).unwrap_err();
     assert!(
         matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_ROOT"),
         "{err}"
@@ -272,7 +272,7 @@ fn in_process_plans_stream_the_confined_file() {
     let t = tree(&[b"hello.txt"]);
     for (backend, no_store) in [(Backend::Simple, false), (Backend::Development, true)] {
         let config = Config::new(backend).root(&t.root);
-        let p = plan(&config, FileRequest::new("hello.txt")).unwrap();
+        let p = plan(&config, &FileRequest::new("hello.txt")).unwrap();
         assert_eq!(p.status, 200);
         assert_eq!(value(&p, "Content-Length"), b"10");
         assert_eq!(p.header("Cache-Control").is_some(), no_store);
@@ -289,7 +289,7 @@ fn a_per_request_backend_wins() {
     let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
     let mut req = FileRequest::new("hello.txt");
     req.backend = Some(Backend::XSendfile);
-    let p = plan(&config, req).unwrap();
+    let p = plan(&config, &req).unwrap();
     assert!(p.header("X-Sendfile").is_some() && p.header("X-Accel-Redirect").is_none());
 }
 
@@ -304,7 +304,7 @@ proptest! {
             let config = Config::new(backend.clone()).root(&t.root).url("/p");
             let mut req = FileRequest::new("file.bin");
             req.filename = Some(name.clone());
-            let p = plan(&config, req).unwrap();
+            let p = plan(&config, &req).unwrap();
             for h in &p.headers {
                 prop_assert!(check_header_value(&h.name, &h.value).is_ok(), "{} {}: {:?}", backend, h.name, h.value);
             }
