@@ -60,10 +60,13 @@ impl Stream for FileStream {
                     this.segments.pop_front();
                 }
                 Some(Segment::File { offset, len }) => {
-                    let n = (*len).min(CHUNK_SIZE);
+                    let n = (*len).min(knobs().0);
                     let at = *offset;
                     *offset += n;
                     *len -= n;
+                    if *len + n <= knobs().1 {
+                        return Poll::Ready(Some(read_at(&this.file, at, n).map_err(Into::into)));
+                    }
                     let file = Arc::clone(&this.file);
                     this.pending = Some(spawn_blocking(move || read_at(&file, at, n)));
                 }
@@ -99,4 +102,12 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result
         }
     }
     Ok(())
+}
+
+fn knobs() -> (u64, u64) {
+    static K: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *K.get_or_init(|| {
+        let get = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        (get("SF_CHUNK", CHUNK_SIZE), get("SF_INLINE", 0))
+    })
 }
