@@ -236,6 +236,13 @@
 //! let config = SendFileConfig::new(Backend::custom(LiteSpeed)).root("/srv/files");
 //! ```
 //!
+//! # HEAD requests
+//!
+//! actix-web's `#[get]` routes GET only, and front servers forward HEAD requests to the
+//! application. Register download routes for both:
+//! `#[route("/files/{name}", method = "GET", method = "HEAD")]`, or
+//! `web::resource(..).route(web::get().to(h)).route(web::head().to(h))`.
+//!
 //! # Configuration from the environment
 //!
 //! [`SendFileConfig::from_env`] reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL` and
