@@ -93,6 +93,27 @@ impl SendFileConfig {
         })
     }
 
+    /// Like [`from_env`](Self::from_env), reading the settings through `lookup` (to supply
+    /// defaults, or settings from a file).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFileConfig;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().to_str().unwrap().to_owned();
+    /// let config = SendFileConfig::from_lookup(|name| match name {
+    ///     "SENDFILE_BACKEND" => Some("xsendfile".into()),
+    ///     "SENDFILE_ROOT" => Some(root.clone()),
+    ///     _ => None,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(config.backend().to_string(), "xsendfile");
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(SendFileConfig {
+            inner: Config::from_lookup(lookup)?,
+        })
+    }
+
     /// Checks everything (the root exists and is a directory, the URL prefix is valid and
     /// present where the backend needs it). Call it at start-up.
     pub fn validate(&self) -> Result<(), ConfigError> {

@@ -19,7 +19,6 @@ use std::process::ExitCode;
 
 use actix_web::{App, HttpServer, middleware};
 use sendfile_actix::SendFileConfig;
-use sendfile_core::Config;
 
 fn main() -> ExitCode {
     StderrLogger::install();
@@ -52,13 +51,12 @@ fn run() -> Result<(), String> {
         log::info!("created the sample tree in {}", root.display());
     }
     let root_text = root.to_string_lossy().into_owned();
-    let config = Config::from_lookup(|name| match name {
+    let config = SendFileConfig::from_lookup(|name| match name {
         "SENDFILE_BACKEND" => Some(env(name).unwrap_or_else(|| "simple".to_owned())),
         "SENDFILE_ROOT" => Some(root_text.clone()),
         _ => env(name),
     })
     .map_err(|e| e.to_string())?;
-    let config = SendFileConfig::from(config);
     let backend = config.backend().to_string();
 
     let server = HttpServer::new({
