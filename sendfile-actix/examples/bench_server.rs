@@ -9,13 +9,17 @@
 //! `1k.bin` (1 KiB), `1m.bin` (1 MiB) and `100m.bin` (100 MiB), written in 1 MiB pieces so
 //! that creating them does not raise the peak memory of the process. Then:
 //!
-//! - `GET /named/{name}` answers with `actix_files::NamedFile::open(root.join(name))`;
+//! - `GET /named/{name}` answers with `actix_files::NamedFile::open(root.join(name))`, with
+//!   its defaults (every chunk read on the blocking thread pool);
+//! - `GET /named-inline/{name}`: the same with `read_mode_threshold(64 KiB)`, so that files
+//!   under 64 KiB are read on the worker thread, as `SendFile` does;
 //! - `GET /sendfile/{name}` answers with `SendFile::new(name)` under
 //!   `SendFileConfig::new(Backend::Simple).root(root)`.
 //!
 //! Only the names of the test files are served. `BENCH_WORKERS` sets the number of actix
-//! workers (default: one per core). `scripts/bench-streaming` drives it with `wrk`; the results
-//! are in `BENCHMARKS.md`.
+//! workers (default: one per core). `BENCH_NODELAY=1` turns Nagle's algorithm off
+//! (`HttpServer::tcp_nodelay`; by default actix leaves it on). `scripts/bench-streaming` drives
+//! it with `wrk`; the results are in `BENCHMARKS.md`.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -47,6 +51,18 @@ async fn named(root: web::Data<Root>, name: web::Path<String>) -> actix_web::Res
     Ok(NamedFile::open(root.0.join(name.as_str()))?)
 }
 
+/// `NamedFile` reading files under 64 KiB on the worker thread, like `SendFile` does.
+#[get("/named-inline/{name}")]
+async fn named_inline(
+    root: web::Data<Root>,
+    name: web::Path<String>,
+) -> actix_web::Result<NamedFile> {
+    if !known(&name) {
+        return Err(actix_web::error::ErrorNotFound("unknown file"));
+    }
+    Ok(NamedFile::open(root.0.join(name.as_str()))?.read_mode_threshold(64 * 1024))
+}
+
 #[get("/sendfile/{name}")]
 async fn sendfile(name: web::Path<String>) -> actix_web::Result<SendFile> {
     if !known(&name) {
@@ -71,7 +87,9 @@ fn create_files(root: &Path) -> io::Result<()> {
             out.write_all(&piece[..n as usize])?;
             left -= n;
         }
-        out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
+        out.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()?;
     }
     Ok(())
 }
@@ -80,7 +98,10 @@ fn create_files(root: &Path) -> io::Result<()> {
 async fn main() -> io::Result<()> {
     let mut args = std::env::args_os().skip(1);
     let root = PathBuf::from(args.next().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "usage: bench_server <root> [port]")
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "usage: bench_server <root> [port]",
+        )
     })?);
     let port: u16 = match args.next().map(|p| p.into_string()) {
         Some(Ok(p)) => p.parse().map_err(io::Error::other)?,
@@ -101,10 +122,17 @@ async fn main() -> io::Result<()> {
             .app_data(config.clone())
             .app_data(data.clone())
             .service(named)
+            .service(named_inline)
             .service(sendfile)
     });
-    if let Some(workers) = std::env::var("BENCH_WORKERS").ok().and_then(|w| w.parse().ok()) {
+    if let Some(workers) = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+    {
         server = server.workers(workers);
+    }
+    if std::env::var_os("BENCH_NODELAY").is_some_and(|v| v == "1") {
+        server = server.tcp_nodelay(true);
     }
     server.bind(("127.0.0.1", port))?.run().await
 }

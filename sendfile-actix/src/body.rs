@@ -1,5 +1,13 @@
-//! The streamed body of the in-process backends: segments of an open file, read in chunks on
-//! the blocking thread pool, so memory stays constant whatever the file size.
+//! The streamed body of the in-process backends: segments of an open file, read in chunks, so
+//! memory stays constant whatever the file size.
+//!
+//! Strategy, chosen by measurement (`scripts/bench-streaming`, results in `BENCHMARKS.md`):
+//! chunks of [`CHUNK_SIZE`] read with positioned reads on actix's blocking thread pool, except
+//! that a segment of at most [`INLINE_READ_MAX`] bytes is read at once on the worker. Small
+//! reads from the page cache cost less than the hand-off to the pool, and a body that is ready
+//! in the same poll as the headers goes out in the same write: with the default socket options
+//! (Nagle's algorithm on) a body that follows the headers a moment later waits for the client's
+//! delayed ACK, which caps a keep-alive connection at a few dozen small responses a second.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -14,8 +22,14 @@ use bytes::Bytes;
 use futures_core::Stream;
 use sendfile_core::engine::Segment;
 
-/// Bytes read per blocking call. Chosen by measurement (see the crate's benchmark notes).
+/// Bytes read per blocking call. 64 KiB (actix-files' size) spends more time in hand-offs to
+/// the pool; 1 MiB was a little faster on a 100 MiB file but doubled the peak memory under two
+/// concurrent downloads.
 pub(crate) const CHUNK_SIZE: u64 = 256 * 1024;
+
+/// A file segment (what is left of it) of at most this many bytes is read on the worker
+/// thread, without the blocking pool.
+pub(crate) const INLINE_READ_MAX: u64 = 64 * 1024;
 
 /// A stream over the planned segments of an open file.
 pub(crate) struct FileStream {
@@ -60,11 +74,13 @@ impl Stream for FileStream {
                     this.segments.pop_front();
                 }
                 Some(Segment::File { offset, len }) => {
-                    let n = (*len).min(knobs().0);
+                    let inline = *len <= INLINE_READ_MAX;
+                    let n = (*len).min(CHUNK_SIZE);
                     let at = *offset;
                     *offset += n;
                     *len -= n;
-                    if *len + n <= knobs().1 {
+                    if inline {
+                        // The whole rest of the segment, and small: read it now.
                         return Poll::Ready(Some(read_at(&this.file, at, n).map_err(Into::into)));
                     }
                     let file = Arc::clone(&this.file);
@@ -102,12 +118,4 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result
         }
     }
     Ok(())
-}
-
-fn knobs() -> (u64, u64) {
-    static K: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
-    *K.get_or_init(|| {
-        let get = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-        (get("SF_CHUNK", CHUNK_SIZE), get("SF_INLINE", 0))
-    })
 }
