@@ -11,6 +11,10 @@ use crate::error::SendFileError;
 use crate::file::config_for;
 
 /// What a protected handler may return: `SendFile`, or `Result<SendFile, E>`.
+#[diagnostic::on_unimplemented(
+    message = "a #[protected_file] handler cannot return `{Self}`",
+    label = "return `SendFile` or `Result<SendFile, E>` with `E: Into<actix_web::Error>`"
+)]
 pub trait IntoSendFileResult {
     /// Converts into the one shape the glue works with.
     fn into_sendfile_result(self) -> Result<SendFile, Error>;
@@ -29,6 +33,10 @@ impl<E: Into<Error>> IntoSendFileResult for Result<SendFile, E> {
 }
 
 /// What a permission check may return: `bool`, or `Result<bool, E>`.
+#[diagnostic::on_unimplemented(
+    message = "a #[protected_file] check cannot return `{Self}`",
+    label = "the check must be an `async fn(&HttpRequest, &Path)` returning `bool` or `Result<bool, E>`"
+)]
 pub trait IntoCheckResult {
     /// Converts into the one shape the glue works with.
     fn into_check_result(self) -> Result<bool, Error>;
