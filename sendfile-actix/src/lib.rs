@@ -289,3 +289,8 @@ pub use sendfile_core::{
 
 #[cfg(feature = "macros")]
 pub use sendfile_macros::protected_file;
+
+/// The README's examples, compiled as doctests so that they stay true.
+#[cfg(all(doctest, feature = "macros"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
