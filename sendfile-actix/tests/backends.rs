@@ -525,3 +525,44 @@ async fn sendfile_composes_with_customize_and_results() {
     assert_eq!(header(&res, "x-extra"), Some("1"));
     assert_eq!(body(res).await.len(), 100);
 }
+
+#[actix_web::test]
+async fn offload_never_answers_ranges_or_conditionals_itself() {
+    let fx = fixture();
+    for backend in [
+        Backend::Nginx,
+        Backend::XSendfile,
+        Backend::Lighttpd,
+        Backend::ModWsgi,
+        Backend::Caddy,
+    ] {
+        let config = SendFileConfig::new(backend.clone())
+            .root(&fx.root)
+            .url("/p");
+        for (name, value) in [
+            ("Range", "bytes=0-9"),
+            ("If-None-Match", "*"),
+            ("If-Modified-Since", "Tue, 24 Nov 2099 00:00:00 GMT"),
+            ("If-Match", "\"nope\""),
+        ] {
+            let res = call(
+                config.clone(),
+                "hello.txt",
+                same,
+                get().insert_header((name, value)),
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::OK, "{backend} with {name}");
+            assert_eq!(header(&res, "content-range"), None);
+            assert!(body(res).await.is_empty());
+        }
+        let res = call(
+            config,
+            "hello.txt",
+            same,
+            test::TestRequest::default().method(Method::HEAD),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{backend} HEAD");
+    }
+}

@@ -27,12 +27,22 @@ fn start() -> Server {
     std::fs::write(root.join("big.bin"), pattern(5 * 1024 * 1024 + 17)).unwrap();
     std::fs::write(root.join("empty.txt"), b"").unwrap();
     let config = SendFileConfig::new(Backend::Simple).root(&root);
+    let nginx = SendFileConfig::new(Backend::Nginx)
+        .root(&root)
+        .url("/protected");
     let srv = actix_test::start(move || {
-        App::new().app_data(config.clone()).route(
-            "/f/{name}",
+        let send = || {
             web::route()
-                .to(|name: web::Path<String>| async move { SendFile::new(name.into_inner()) }),
-        )
+                .to(|name: web::Path<String>| async move { SendFile::new(name.into_inner()) })
+        };
+        App::new()
+            .app_data(config.clone())
+            .route("/f/{name}", send())
+            .service(
+                web::scope("/offload")
+                    .app_data(nginx.clone())
+                    .route("/{name}", send()),
+            )
     });
     Server {
         srv,
@@ -219,4 +229,22 @@ async fn tokio_blocking(server: &Server, request: &str) -> (String, Vec<u8>) {
     })
     .await
     .unwrap()
+}
+
+#[actix_web::test]
+async fn offload_responses_are_empty_with_content_length_zero() {
+    let server = start();
+    let (head, body) = tokio_blocking(
+        &server,
+        "GET /offload/big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(
+        header(&head, "x-accel-redirect"),
+        Some("/protected/big.bin")
+    );
+    assert_eq!(header(&head, "content-length"), Some("0"));
+    assert_eq!(header(&head, "transfer-encoding"), None);
+    assert!(body.is_empty());
 }
