@@ -62,7 +62,8 @@ impl SendFileConfig {
 
     /// Whether offload backends check that the file exists (`SENDFILE_CHECK_FILE_EXISTS`,
     /// default true). With false a file that only the front server has can be named (nginx
-    /// proxying to object storage, say); confinement is then lexical.
+    /// proxying to object storage, say); confinement is then lexical, and what exists
+    /// of the path locally must not lead out of the root through a symlink.
     pub fn check_file_exists(self, check: bool) -> Self {
         SendFileConfig {
             inner: self.inner.check_file_exists(check),

@@ -127,7 +127,8 @@ impl Config {
 
     /// Whether offload backends check that the file exists before naming it
     /// (`SENDFILE_CHECK_FILE_EXISTS`, default true). With false, a file only the front server
-    /// has can be named; path confinement is then lexical. In-process backends always need the
+    /// has can be named; the path is then confined lexically, and what exists of it locally
+    /// must not lead out of the root through a symlink. In-process backends always need the
     /// file.
     pub fn check_file_exists(mut self, check: bool) -> Self {
         self.check_file_exists = check;

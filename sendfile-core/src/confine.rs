@@ -44,11 +44,14 @@ pub enum Access {
     /// Check that the file exists and is a regular file, and read its metadata, without needing
     /// read permission (offload backends with `check_file_exists`).
     Stat,
-    /// Touch nothing: normalise the path lexically and check it stays below the root
-    /// (offload backends with `check_file_exists = false`).
+    /// Require nothing to exist: normalise the path lexically and check it stays below the root
+    /// (offload backends with `check_file_exists = false`, naming files only the front server
+    /// has).
     ///
-    /// `..` pops a component (symlinks are not consulted) and may never climb above the root; the
-    /// root itself resolves to [`NotFoundReason::Directory`].
+    /// `..` pops a component and may never climb above the root; the root itself resolves to
+    /// [`NotFoundReason::Directory`]. The part of the path that does exist locally is still
+    /// checked: a symlink on it that leads out of the root is refused
+    /// ([`NotFoundReason::OutsideRoot`]), since the front server would follow it.
     Lexical,
 }
 
@@ -220,6 +223,7 @@ impl Root {
         let found = match access {
             Access::Lexical => {
                 let relative = normalise_relative(below).map_err(not_found)?;
+                self.check_existing_part(&relative, requested)?;
                 Found {
                     relative,
                     file: None,
@@ -229,6 +233,35 @@ impl Root {
             Access::Read | Access::Stat => self.resolve_on_disk(below, access, requested)?,
         };
         Ok(self.finish(found))
+    }
+
+    /// For [`Access::Lexical`]: the longest part of `relative` that exists locally must not lead
+    /// out of the real root (through a symlink the front server would follow).
+    fn check_existing_part(&self, relative: &Path, requested: &Path) -> Result<(), Error> {
+        let mut existing = self.real.clone();
+        for component in relative.components() {
+            let next = existing.join(component);
+            if std::fs::symlink_metadata(&next).is_err() {
+                break;
+            }
+            existing = next;
+        }
+        if existing == self.real {
+            return Ok(());
+        }
+        // A dangling link fails here (Missing): its target is unknown, so it is not named.
+        let canonical = std::fs::canonicalize(&existing).map_err(|e| map_io_error(e, requested))?;
+        if canonical == self.real || canonical.strip_prefix(&self.real).is_ok() {
+            Ok(())
+        } else {
+            log::debug!(
+                "{} runs through {}, which leads outside the root {}",
+                requested.display(),
+                existing.display(),
+                self.real.display()
+            );
+            Err(Error::not_found(NotFoundReason::OutsideRoot, requested))
+        }
     }
 
     /// The part of `requested` below the root: `requested` itself when relative, or what follows
@@ -1061,18 +1094,30 @@ mod tests {
     }
 
     #[test]
-    fn lexical_touches_nothing() {
+    fn lexical_requires_nothing_but_refuses_links_out() {
         let f = fixture();
         let lex = |p: &str| f.root.resolve(Path::new(p), Access::Lexical);
         let r = lex("a/./b/../missing.txt").unwrap();
         assert_eq!(r.relative_path(), Path::new("a/missing.txt"));
         assert_eq!(r.path(), f.root.path().join("a/missing.txt"));
         assert!(r.metadata().is_none() && r.file().is_none());
-        // Links are not consulted: the lexical form is kept.
+        // What exists locally is checked: links that stay inside are named as requested...
         assert_eq!(
-            lex("link-secret").unwrap().relative_path(),
-            Path::new("link-secret")
+            lex("link-in/not-here-yet.txt").unwrap().relative_path(),
+            Path::new("link-in/not-here-yet.txt")
         );
+        assert_eq!(
+            lex("link-in-abs").unwrap().relative_path(),
+            Path::new("link-in-abs")
+        );
+        // ...and links that lead out are refused, even below a missing part.
+        for out in [
+            "link-secret",
+            "link-out/secret.txt",
+            "link-out/missing/x.txt",
+        ] {
+            assert_eq!(reason(lex(out)), NotFoundReason::OutsideRoot, "{out}");
+        }
         let abs = f.base.join("root/x/../y.bin");
         let r = f.root.resolve(&abs, Access::Lexical).unwrap();
         assert_eq!(r.relative_path_bytes(), b"y.bin");

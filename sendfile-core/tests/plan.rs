@@ -311,3 +311,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn check_file_exists_false_still_refuses_a_local_link_out_of_the_root() {
+    let t = tree(&[]);
+    let outside = t.root.parent().unwrap().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), b"secret").unwrap();
+    std::os::unix::fs::symlink(&outside, t.root.join("escape")).unwrap();
+    let config = Config::new(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .check_file_exists(false);
+    for path in ["escape/secret.txt", "escape/not-here.txt"] {
+        let err = plan(&config, &FileRequest::new(path)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NotFound {
+                    reason: NotFoundReason::OutsideRoot,
+                    ..
+                }
+            ),
+            "{path}: {err}"
+        );
+    }
+}
