@@ -50,6 +50,13 @@ fn confine(c: &mut Criterion) {
                 .expect("resolve")
         });
     });
+    group.bench_function("resolve_lexical_missing", |b| {
+        let missing = Path::new("2024/reports/q9/only-on-the-front-server.pdf");
+        b.iter(|| {
+            root.resolve(black_box(missing), Access::Lexical)
+                .expect("resolve")
+        });
+    });
     #[cfg(unix)]
     group.bench_function("resolve_read_via_symlink", |b| {
         let linked = Path::new("latest/q1/finance/summary.pdf");

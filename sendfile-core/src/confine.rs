@@ -223,11 +223,21 @@ impl Root {
         let found = match access {
             Access::Lexical => {
                 let relative = normalise_relative(below).map_err(not_found)?;
-                self.check_existing_part(&relative, requested)?;
-                Found {
-                    relative,
-                    file: None,
-                    meta: None,
+                // A file that exists locally is confined like any other (and named by its real
+                // location); only a missing one is taken lexically.
+                match self.resolve_on_disk(&relative, Access::Stat, requested) {
+                    Err(Error::NotFound {
+                        reason: NotFoundReason::Missing,
+                        ..
+                    }) => {
+                        self.check_existing_part(&relative, requested)?;
+                        Found {
+                            relative,
+                            file: None,
+                            meta: None,
+                        }
+                    }
+                    other => other?,
                 }
             }
             Access::Read | Access::Stat => self.resolve_on_disk(below, access, requested)?,
@@ -346,7 +356,8 @@ impl ResolvedFile {
     /// The file's real location relative to the real root: only normal components, never
     /// empty, never absolute.
     ///
-    /// With [`Access::Lexical`] nothing is resolved: it is the lexically normalised request.
+    /// With [`Access::Lexical`] and a file missing locally, it is the lexically normalised
+    /// request.
     pub fn relative_path(&self) -> &Path {
         &self.relative
     }
@@ -1106,10 +1117,10 @@ mod tests {
             lex("link-in/not-here-yet.txt").unwrap().relative_path(),
             Path::new("link-in/not-here-yet.txt")
         );
-        assert_eq!(
-            lex("link-in-abs").unwrap().relative_path(),
-            Path::new("link-in-abs")
-        );
+        // A file that exists is confined as with Stat, and named by its real location.
+        let r = lex("link-in-abs").unwrap();
+        assert_eq!(r.relative_path(), Path::new("a/f.txt"));
+        assert!(r.metadata().is_some() && r.file().is_none());
         // ...and links that lead out are refused, even below a missing part.
         for out in [
             "link-secret",
