@@ -1,12 +1,13 @@
 //! Configuration: backend, root, URL prefix, and the checks that run at start-up.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::backend::Backend;
 use crate::confine::Root;
 use crate::engine::RangeLimits;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error};
+use crate::watch::RootWatch;
 
 /// The internal URL prefix the front server maps to the root (`SENDFILE_URL`).
 ///
@@ -93,9 +94,11 @@ pub struct Config {
     root: Option<PathBuf>,
     url: Option<Result<UrlPrefix, ConfigError>>,
     check_file_exists: bool,
+    follow_symlinks: bool,
     denied_status: u16,
     range_limits: RangeLimits,
-    opened_root: Arc<OnceLock<Arc<Root>>>,
+    /// Shared by clones: the root standing at `root`, looked at again now and then.
+    watch: Arc<RootWatch>,
 }
 
 impl Config {
@@ -106,16 +109,17 @@ impl Config {
             root: None,
             url: None,
             check_file_exists: true,
+            follow_symlinks: true,
             denied_status: 403,
             range_limits: RangeLimits::default(),
-            opened_root: Arc::default(),
+            watch: Arc::default(),
         }
     }
 
     /// Sets the root directory (`SENDFILE_ROOT`): every file served lies inside it.
     pub fn root(mut self, root: impl AsRef<Path>) -> Self {
         self.root = Some(root.as_ref().to_path_buf());
-        self.opened_root = Arc::default();
+        self.watch = Arc::default();
         self
     }
 
@@ -132,6 +136,20 @@ impl Config {
     /// file.
     pub fn check_file_exists(mut self, check: bool) -> Self {
         self.check_file_exists = check;
+        self
+    }
+
+    /// Whether symlinks inside the root are followed (`SENDFILE_FOLLOW_SYMLINKS`, default true).
+    ///
+    /// With true, a link inside the root is served when its target lies inside the root too (a
+    /// link that leads out is always refused). Set false when people who must not read every
+    /// file can create files in the root (uploads, extracted archives): a planted link would
+    /// otherwise make a check on its name pass for another user's file. A root that sits under
+    /// a symlinked directory (`current -> releases/42`) is still fine. See
+    /// [`Root::follow_symlinks`].
+    pub fn follow_symlinks(mut self, follow: bool) -> Self {
+        self.follow_symlinks = follow;
+        self.watch = Arc::default();
         self
     }
 
@@ -154,8 +172,8 @@ impl Config {
         self
     }
 
-    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL` and
-    /// `SENDFILE_CHECK_FILE_EXISTS` from the environment, and validates the result.
+    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
+    /// and `SENDFILE_FOLLOW_SYMLINKS` from the environment, and validates the result.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
     }
@@ -181,19 +199,18 @@ impl Config {
             config = config.url(url);
         }
         if let Some(check) = lookup("SENDFILE_CHECK_FILE_EXISTS") {
-            config = config.check_file_exists(parse_bool(&check).ok_or_else(|| {
-                ConfigError::new(
-                    "SENDFILE_CHECK_FILE_EXISTS",
-                    format!("{check:?} is not a boolean; use true or false"),
-                )
-            })?);
+            config = config.check_file_exists(bool_setting("SENDFILE_CHECK_FILE_EXISTS", &check)?);
+        }
+        if let Some(follow) = lookup("SENDFILE_FOLLOW_SYMLINKS") {
+            config = config.follow_symlinks(bool_setting("SENDFILE_FOLLOW_SYMLINKS", &follow)?);
         }
         config.validate()?;
         Ok(config)
     }
 
-    /// Checks the configuration: a root that is an existing directory, a valid URL prefix
-    /// where the backend needs one, a denied status that is an HTTP error status.
+    /// Checks the configuration: a root that is an existing directory the process can search
+    /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one, a
+    /// denied status that is an HTTP error status.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.open_root()?;
         self.url_prefix()?;
@@ -245,6 +262,11 @@ impl Config {
         self.check_file_exists
     }
 
+    /// Whether symlinks inside the root are followed.
+    pub fn follows_symlinks(&self) -> bool {
+        self.follow_symlinks
+    }
+
     /// The status of a denied download.
     pub fn denied(&self) -> u16 {
         self.denied_status
@@ -255,21 +277,45 @@ impl Config {
         self.range_limits
     }
 
-    /// The opened root, opened on first use and kept (only a success is kept: a root that
-    /// appears later is picked up).
+    /// Opens the root now (at start-up: [`validate`](Self::validate) calls it) and keeps it for
+    /// the requests that follow.
     pub fn open_root(&self) -> Result<Arc<Root>, ConfigError> {
-        if let Some(root) = self.opened_root.get() {
-            return Ok(Arc::clone(root));
-        }
-        let path = self.root.as_ref().ok_or_else(|| {
+        let path = self.root_setting()?;
+        self.watch.reopen(|| self.open_root_at(path))
+    }
+
+    /// The root for a request. The path is looked at again at most every
+    /// [`RECHECK`](crate::watch::RECHECK): when another directory stands there (a deploy flipped
+    /// a symlink, a restore replaced it), that one is opened and used; while nothing valid
+    /// stands there, this is [`Error::RootUnavailable`] (503), logged once.
+    pub fn current_root(&self) -> Result<Arc<Root>, Error> {
+        let path = self.root_setting()?;
+        self.watch
+            .get(|| self.open_root_at(path), path)
+            .map_err(Error::RootUnavailable)
+    }
+
+    fn root_setting(&self) -> Result<&Path, ConfigError> {
+        self.root.as_deref().ok_or_else(|| {
             ConfigError::new(
                 "SENDFILE_ROOT",
                 "not set; call .root(\"/srv/files\") or set SENDFILE_ROOT to the directory that holds the protected files",
             )
-        })?;
-        let root = Arc::new(Root::open(path)?);
-        Ok(Arc::clone(self.opened_root.get_or_init(|| root)))
+        })
     }
+
+    fn open_root_at(&self, path: &Path) -> Result<Root, ConfigError> {
+        Ok(Root::open(path)?.follow_symlinks(self.follow_symlinks))
+    }
+}
+
+fn bool_setting(setting: &'static str, value: &str) -> Result<bool, ConfigError> {
+    parse_bool(value).ok_or_else(|| {
+        ConfigError::new(
+            setting,
+            format!("{value:?} is not a boolean; use true or false"),
+        )
+    })
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -336,8 +382,11 @@ mod tests {
             ("SENDFILE_ROOT", root),
             ("SENDFILE_URL", "/protected/"),
             ("SENDFILE_CHECK_FILE_EXISTS", "false"),
+            ("SENDFILE_FOLLOW_SYMLINKS", "false"),
         ]))
         .unwrap();
+        assert!(!c.follows_symlinks());
+        assert!(!c.current_root().unwrap().follows_symlinks());
         assert_eq!(c.backend(), &Backend::Nginx);
         assert_eq!(c.root_path(), Some(dir.path()));
         assert_eq!(c.url_prefix().unwrap().unwrap().as_str(), "/protected");
@@ -348,7 +397,15 @@ mod tests {
     fn from_lookup_errors_name_the_setting() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_str().unwrap();
-        let cases: [(&[(&str, &str)], &str); 6] = [
+        let cases: [(&[(&str, &str)], &str); 7] = [
+            (
+                &[
+                    ("SENDFILE_BACKEND", "simple"),
+                    ("SENDFILE_ROOT", root),
+                    ("SENDFILE_FOLLOW_SYMLINKS", "sometimes"),
+                ],
+                "SENDFILE_FOLLOW_SYMLINKS",
+            ),
             (&[], "SENDFILE_BACKEND"),
             (&[("SENDFILE_BACKEND", "ngnix")], "SENDFILE_BACKEND"),
             (&[("SENDFILE_BACKEND", "simple")], "SENDFILE_ROOT"),
@@ -415,5 +472,17 @@ mod tests {
         let e = Config::new(Backend::Simple).open_root().unwrap_err();
         assert_eq!(e.setting, "SENDFILE_ROOT");
         assert!(e.message.contains(".root("));
+        let e = Config::new(Backend::Simple).current_root().unwrap_err();
+        assert_eq!(e.status(), 500);
+    }
+
+    #[test]
+    fn a_root_set_but_absent_at_request_time_is_a_503() {
+        let e = Config::new(Backend::Simple)
+            .root("/nonexistent/sendfile-root")
+            .current_root()
+            .unwrap_err();
+        assert_eq!(e.status(), 503);
+        assert!(matches!(e, Error::RootUnavailable(_)));
     }
 }

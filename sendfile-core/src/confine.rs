@@ -55,11 +55,17 @@ pub enum Access {
     Lexical,
 }
 
-/// The root directory all files are served from, opened once.
+/// The root directory all files are served from, opened.
+///
+/// A [`Config`](crate::Config) keeps one and opens it again when another directory comes to
+/// stand at the configured path (a deploy flipping a symlink, a restore).
 #[derive(Debug)]
 pub struct Root {
     configured: PathBuf,
     real: PathBuf,
+    /// Device and inode of the real directory when opened.
+    identity: (u64, u64),
+    follow_symlinks: bool,
     /// The root directory (`O_PATH | O_DIRECTORY`), when `openat2` is usable; `None` selects the
     /// path-based fallback.
     #[cfg(target_os = "linux")]
@@ -71,7 +77,16 @@ impl Root {
     /// current directory. Errors name `SENDFILE_ROOT`.
     ///
     /// The path is normalised lexically (`.`, `..` and repeated separators removed); it must name
-    /// an existing directory.
+    /// an existing directory that the process may search (`x` permission). The whole filesystem
+    /// (`/`) and the kernel's pseudo-filesystems (`/proc`, `/sys`, `/dev`) are refused: they hold
+    /// secrets of the process and the machine, not files to download.
+    ///
+    /// ```
+    /// use sendfile_core::Root;
+    /// let err = Root::open("/proc/self").unwrap_err();
+    /// assert_eq!(err.setting, "SENDFILE_ROOT");
+    /// assert!(err.message.contains("kernel"), "{err}");
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Root, ConfigError> {
         let path = path.as_ref();
         if path.as_os_str().is_empty() {
@@ -142,14 +157,68 @@ impl Root {
                 ),
             ));
         }
+        refuse_system_directory(&real, &configured)?;
+        check_searchable(&real, &configured)?;
+        let identity = crate::meta::dev_ino(&std::fs::metadata(&real).map_err(|e| {
+            ConfigError::new(
+                SETTING,
+                format!(
+                    "`{}` cannot be used ({e}); make it an accessible directory",
+                    configured.display()
+                ),
+            )
+        })?);
         #[cfg(target_os = "linux")]
         let dir = linux::open_root(&real)?;
         Ok(Root {
             configured,
             real,
+            identity,
+            follow_symlinks: true,
             #[cfg(target_os = "linux")]
             dir,
         })
+    }
+
+    /// Whether symlinks inside the root are followed (the default) or refused.
+    ///
+    /// Followed, a link inside the root is served when its target lies inside the root too;
+    /// links that lead out are always refused. Refused ([`NotFoundReason::Symlink`]), no path
+    /// that runs through a link below the root is served at all: use it when people who must
+    /// not read every file can write into the root (uploads, extracted archives), since they
+    /// could otherwise plant a link to another user's file. The root itself may still sit under
+    /// a symlinked directory (`/srv/app/current/files` with `current -> releases/42`).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use sendfile_core::{Access, Error, NotFoundReason, Root};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("notes.txt"), b"alice's notes").unwrap();
+    /// # #[cfg(unix)] {
+    /// std::os::unix::fs::symlink("notes.txt", dir.path().join("public.txt")).unwrap();
+    ///
+    /// let following = Root::open(dir.path()).unwrap();
+    /// let file = following.resolve(Path::new("public.txt"), Access::Read).unwrap();
+    /// assert_eq!(file.relative_path(), Path::new("notes.txt"));
+    ///
+    /// let refusing = Root::open(dir.path()).unwrap().follow_symlinks(false);
+    /// let err = refusing.resolve(Path::new("public.txt"), Access::Read).unwrap_err();
+    /// assert!(matches!(err, Error::NotFound { reason: NotFoundReason::Symlink, .. }));
+    /// # }
+    /// ```
+    pub fn follow_symlinks(mut self, follow: bool) -> Self {
+        self.follow_symlinks = follow;
+        self
+    }
+
+    /// Whether symlinks inside the root are followed; see [`follow_symlinks`](Self::follow_symlinks).
+    pub fn follows_symlinks(&self) -> bool {
+        self.follow_symlinks
+    }
+
+    /// Device and inode of the real directory when it was opened.
+    pub(crate) fn identity(&self) -> (u64, u64) {
+        self.identity
     }
 
     /// The root as configured (absolute, normalised, symlinks not resolved). Offload headers
@@ -222,6 +291,9 @@ impl Root {
         }
         let found = match access {
             Access::Lexical => {
+                if !self.follow_symlinks {
+                    refuse_links_on(&self.real, below, requested)?;
+                }
                 let relative = normalise_relative(below).map_err(not_found)?;
                 // A file that exists locally is confined like any other (and named by its real
                 // location); only a missing one is taken lexically.
@@ -248,6 +320,10 @@ impl Root {
     /// For [`Access::Lexical`]: the longest part of `relative` that exists locally must not lead
     /// out of the real root (through a symlink the front server would follow).
     fn check_existing_part(&self, relative: &Path, requested: &Path) -> Result<(), Error> {
+        if !self.follow_symlinks {
+            // `resolve` walked the path as written already.
+            return Ok(());
+        }
         let mut existing = self.real.clone();
         for component in relative.components() {
             let next = existing.join(component);
@@ -294,7 +370,14 @@ impl Root {
     ) -> Result<Found, Error> {
         #[cfg(target_os = "linux")]
         if let Some(dir) = &self.dir {
-            match linux::resolve(dir, &self.real, below, access, requested) {
+            match linux::resolve(
+                dir,
+                &self.real,
+                below,
+                access,
+                self.follow_symlinks,
+                requested,
+            ) {
                 Err(linux::Unsupported) => {
                     log::warn!(
                         "openat2 became unavailable; confinement to {} falls back to path checks",
@@ -303,6 +386,9 @@ impl Root {
                 }
                 Ok(found) => return found,
             }
+        }
+        if !self.follow_symlinks {
+            refuse_links_on(&self.real, below, requested)?;
         }
         portable::resolve(&self.real, below, access, requested)
     }
@@ -457,6 +543,86 @@ fn normalise_relative(below: &Path) -> Result<PathBuf, NotFoundReason> {
         return Err(NotFoundReason::Directory);
     }
     Ok(out)
+}
+
+/// With symlinks refused: no component of `below`, walked from the root as written (`..` pops
+/// what came before, as the kernel does when no link is crossed), may be a symlink. Path checks,
+/// for the fallback and for files missing locally; a missing component does not stop the walk,
+/// since a `..` after it could lead back into an existing link.
+fn refuse_links_on(real_root: &Path, below: &Path, requested: &Path) -> Result<(), Error> {
+    let mut path = real_root.to_path_buf();
+    for component in below.components() {
+        match component {
+            Component::Normal(name) => path.push(name),
+            Component::ParentDir => {
+                if path == real_root || !path.pop() {
+                    return Err(Error::not_found(NotFoundReason::OutsideRoot, requested));
+                }
+                continue;
+            }
+            _ => continue,
+        }
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::not_found(NotFoundReason::Symlink, requested));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses the whole filesystem and the kernel's pseudo-filesystems as a root.
+fn refuse_system_directory(real: &Path, configured: &Path) -> Result<(), ConfigError> {
+    let what = if real.parent().is_none() {
+        "the whole filesystem"
+    } else if ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|system| real.starts_with(system))
+    {
+        "a kernel pseudo-filesystem (it exposes the process's memory, environment and \
+         descriptors, or the machine's devices)"
+    } else {
+        return Ok(());
+    };
+    Err(ConfigError::new(
+        SETTING,
+        format!(
+            "`{}` is {what}, not a directory of files to download; set it to a directory that \
+             holds only the files to serve, such as /srv/files",
+            configured.display()
+        ),
+    ))
+}
+
+/// The process must be able to search the root (`x`), or every request would be a 404.
+fn check_searchable(real: &Path, configured: &Path) -> Result<(), ConfigError> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{AtFlags, CWD};
+        match rustix::fs::accessat(CWD, real, rustix::fs::Access::EXEC_OK, AtFlags::EACCESS) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(ConfigError::new(
+                SETTING,
+                format!(
+                    "`{}` cannot be searched by this process (uid {}): {e}; give the server's \
+                     user search (x) permission on it, for example `chmod o+x` or a group it \
+                     is in",
+                    configured.display(),
+                    rustix::process::geteuid().as_raw()
+                ),
+            )),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        std::fs::read_dir(real).map(drop).map_err(|e| {
+            ConfigError::new(
+                SETTING,
+                format!(
+                    "`{}` cannot be listed by this process ({e}); give the server's user access",
+                    configured.display()
+                ),
+            )
+        })
+    }
 }
 
 /// Checks the type of an opened file: only regular files pass.
@@ -658,6 +824,7 @@ mod linux {
         real_root: &Path,
         below: &Path,
         access: Access,
+        follow_symlinks: bool,
         requested: &Path,
     ) -> Result<Result<Found, Error>, Unsupported> {
         // 1. No symlink on the way: the lexical form is the real location.
@@ -668,6 +835,9 @@ mod linux {
                 Err(reason) => return Ok(Err(Error::not_found(reason, requested))),
             },
             Err(Errno::NOSYS) => return Err(Unsupported),
+            Err(Errno::LOOP) if !follow_symlinks => {
+                return Ok(Err(Error::not_found(NotFoundReason::Symlink, requested)));
+            }
             // 2. A symlink on the way: find the real location, then open exactly it.
             Err(Errno::LOOP) => {
                 let canonical = match std::fs::canonicalize(real_root.join(below)) {
@@ -1063,11 +1233,187 @@ mod tests {
                 );
             }
         }
-        let dev = Root::open("/dev").unwrap();
-        assert_eq!(
-            reason(dev.resolve(Path::new("null"), Access::Stat)),
-            NotFoundReason::NotARegularFile
+    }
+
+    /// The same root with the path-based fallback instead of `openat2`.
+    fn without_openat2(root: &Root) -> Root {
+        Root {
+            configured: root.configured.clone(),
+            real: root.real.clone(),
+            identity: root.identity,
+            follow_symlinks: root.follow_symlinks,
+            #[cfg(target_os = "linux")]
+            dir: None,
+        }
+    }
+
+    #[test]
+    fn refusing_symlinks_refuses_every_link_inside_the_root() {
+        let f = fixture();
+        std::fs::write(f.base.join("root/a/b/planted.txt"), b"p").unwrap();
+        symlink("b", f.base.join("root/a/link-b")).unwrap();
+        let strict = Root::open(f.base.join("root"))
+            .unwrap()
+            .follow_symlinks(false);
+        assert!(!strict.follows_symlinks());
+        let fallback = without_openat2(&strict);
+        for root in [&strict, &fallback] {
+            for access in [Access::Read, Access::Stat, Access::Lexical] {
+                for req in [
+                    "link-in/f.txt",
+                    "link-in-abs",
+                    "a/link-up",
+                    "a/link-b/g.txt",
+                    "a/link-b/../f.txt",
+                    "link-out/secret.txt",
+                    "link-secret",
+                ] {
+                    assert_eq!(
+                        reason(root.resolve(Path::new(req), access)),
+                        NotFoundReason::Symlink,
+                        "{req} {access:?} race-free={}",
+                        root.is_race_free()
+                    );
+                }
+                // A file missing locally below a link is refused too (Lexical names it).
+                if access == Access::Lexical {
+                    assert_eq!(
+                        reason(root.resolve(Path::new("link-in/missing.txt"), access)),
+                        NotFoundReason::Symlink
+                    );
+                }
+                // Files reached without a link are served as before.
+                for req in ["top.txt", "a/f.txt", "a/b/planted.txt", "a/b/../f.txt"] {
+                    let file = root.resolve(Path::new(req), access).unwrap();
+                    assert!(!file.relative_path().as_os_str().is_empty(), "{req}");
+                }
+            }
+        }
+        // The default follows links that stay inside.
+        let following = &f.root;
+        assert!(following.follows_symlinks());
+        let file = following
+            .resolve(Path::new("a/link-b/g.txt"), Access::Read)
+            .unwrap();
+        assert_eq!(file.relative_path(), Path::new("a/b/g.txt"));
+    }
+
+    #[test]
+    fn refusing_symlinks_still_serves_a_root_under_a_symlinked_directory() {
+        let f = fixture();
+        std::fs::create_dir_all(f.base.join("releases/42/files")).unwrap();
+        std::fs::write(f.base.join("releases/42/files/report.pdf"), b"%PDF").unwrap();
+        symlink("releases/42", f.base.join("current")).unwrap();
+        let root = Root::open(f.base.join("current/files"))
+            .unwrap()
+            .follow_symlinks(false);
+        for root in [&root, &without_openat2(&root)] {
+            for access in [Access::Read, Access::Stat, Access::Lexical] {
+                let file = root.resolve(Path::new("report.pdf"), access).unwrap();
+                assert_eq!(file.path(), f.base.join("current/files/report.pdf"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_root_the_process_cannot_search_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let locked = dir.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::write(locked.join("f.txt"), b"x").unwrap();
+        // Readable and listable, but not searchable: every open below it would fail.
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let outcome = if rustix::process::geteuid().is_root() {
+            // root may search anything: ask an unprivileged process.
+            match as_nobody("open-root", &locked) {
+                Some(outcome) => outcome,
+                None if std::env::var("CI").as_deref() == Ok("true") => {
+                    panic!("CI=true: cannot run a process as another user to test this")
+                }
+                None => {
+                    eprintln!("skipped: cannot run a process as another user here");
+                    return;
+                }
+            }
+        } else {
+            match Root::open(&locked) {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => e.to_string(),
+            }
+        };
+        assert!(
+            outcome.contains("SENDFILE_ROOT") && outcome.contains("search (x) permission"),
+            "{outcome}"
         );
+    }
+
+    /// Runs `Root::open(path)` in this test binary as the user `nobody`; the child prints the
+    /// outcome. `None` when the child cannot be started as another user.
+    fn as_nobody(what: &str, path: &Path) -> Option<String> {
+        use std::os::unix::process::CommandExt;
+        let exe = std::env::current_exe().ok()?;
+        let out = std::process::Command::new(exe)
+            .args(["--exact", "confine::tests::child_process", "--nocapture"])
+            .env("SENDFILE_TEST_CHILD", what)
+            .env("SENDFILE_TEST_PATH", path)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .ok()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find_map(|l| l.strip_prefix("outcome: "))?;
+        Some(line.to_owned())
+    }
+
+    /// The child side of [`as_nobody`]; does nothing in a normal run.
+    #[test]
+    fn child_process() {
+        let (Some(what), Some(path)) = (
+            std::env::var_os("SENDFILE_TEST_CHILD"),
+            std::env::var_os("SENDFILE_TEST_PATH"),
+        ) else {
+            return;
+        };
+        assert_eq!(what, "open-root");
+        let outcome = match Root::open(PathBuf::from(path)) {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        #[allow(clippy::print_stdout)]
+        {
+            println!("outcome: {outcome}");
+        }
+    }
+
+    #[test]
+    fn system_directories_are_refused_as_a_root() {
+        for system in [
+            "/",
+            "/proc",
+            "/proc/self",
+            "/sys",
+            "/dev",
+            "/dev/shm",
+            "/proc/../dev",
+        ] {
+            if std::fs::metadata(system).is_err() {
+                continue;
+            }
+            let err = Root::open(system).unwrap_err();
+            assert_eq!(err.setting, SETTING, "{system}");
+            assert!(
+                err.message.contains("filesystem") && err.message.contains("set it to"),
+                "{system}: {err}"
+            );
+        }
+        // Also through a symlink that leads there.
+        let f = fixture();
+        symlink("/proc/self", f.base.join("proc-link")).unwrap();
+        assert!(Root::open(f.base.join("proc-link")).is_err());
+        // A directory merely named like one is fine.
+        std::fs::create_dir(f.base.join("proc")).unwrap();
+        Root::open(f.base.join("proc")).unwrap();
     }
 
     #[test]
@@ -1222,6 +1568,8 @@ mod tests {
             let portable = Root {
                 configured: f.root.configured.clone(),
                 real: f.root.real.clone(),
+                identity: f.root.identity,
+                follow_symlinks: true,
                 #[cfg(target_os = "linux")]
                 dir: None,
             };

@@ -22,6 +22,9 @@ pub enum NotFoundReason {
     InvalidPath,
     /// The operating system refused access to the file (permissions).
     AccessDenied,
+    /// The path runs through a symbolic link below the root, and the configuration refuses
+    /// them (`follow_symlinks = false`).
+    Symlink,
 }
 
 impl fmt::Display for NotFoundReason {
@@ -33,6 +36,9 @@ impl fmt::Display for NotFoundReason {
             NotFoundReason::NotARegularFile => "it is not a regular file",
             NotFoundReason::InvalidPath => "the path is empty or contains a NUL byte",
             NotFoundReason::AccessDenied => "the operating system denied access to it",
+            NotFoundReason::Symlink => {
+                "it runs through a symbolic link, and symlinks inside the root are refused (SENDFILE_FOLLOW_SYMLINKS=false)"
+            }
         })
     }
 }
@@ -87,6 +93,10 @@ pub enum Error {
     Forbidden,
     /// The configuration is missing or invalid (500).
     Config(ConfigError),
+    /// Nothing usable stands at the configured root path right now: it was removed, replaced
+    /// by something that is not a directory, or made unreadable (503). The reason is logged once
+    /// when it starts; requests succeed again as soon as a valid root is back.
+    RootUnavailable(ConfigError),
     /// The configured backend cannot express this file name (500); for example a `?` under the
     /// Caddy backend, or a name that is not UTF-8 under lighttpd.
     Unrepresentable {
@@ -112,6 +122,7 @@ impl Error {
         match self {
             Error::NotFound { .. } => 404,
             Error::Forbidden => 403,
+            Error::RootUnavailable(_) => 503,
             Error::Config(_)
             | Error::Unrepresentable { .. }
             | Error::InvalidHeader { .. }
@@ -124,6 +135,7 @@ impl Error {
         match self {
             Error::NotFound { .. } => "Not Found",
             Error::Forbidden => "Forbidden",
+            Error::RootUnavailable(_) => "Service Unavailable",
             _ => "Internal Server Error",
         }
     }
@@ -145,6 +157,7 @@ impl fmt::Display for Error {
             }
             Error::Forbidden => f.write_str("permission denied by the application's check"),
             Error::Config(e) => fmt::Display::fmt(e, f),
+            Error::RootUnavailable(e) => write!(f, "the root is unavailable: {e}"),
             Error::Unrepresentable { backend, reason } => {
                 write!(f, "the {backend} backend cannot send this file: {reason}")
             }
@@ -159,7 +172,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Config(e) => Some(e),
+            Error::Config(e) | Error::RootUnavailable(e) => Some(e),
             Error::Io(e) => Some(e),
             _ => None,
         }

@@ -25,6 +25,7 @@ pub mod meta;
 pub mod nginx;
 pub mod plan;
 mod planner;
+pub mod watch;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend};
 pub use config::{Config, UrlPrefix};

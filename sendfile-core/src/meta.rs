@@ -18,13 +18,7 @@ pub struct FileMeta {
 impl FileMeta {
     /// Reads the fields from standard library metadata.
     pub fn from_std(meta: &std::fs::Metadata) -> Self {
-        #[cfg(unix)]
-        let (dev, ino) = {
-            use std::os::unix::fs::MetadataExt;
-            (meta.dev(), meta.ino())
-        };
-        #[cfg(not(unix))]
-        let (dev, ino) = (0, 0);
+        let (dev, ino) = dev_ino(meta);
         FileMeta {
             len: meta.len(),
             modified: meta.modified().ok(),
@@ -43,6 +37,20 @@ impl FileMeta {
             .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map_or((0, 0), |d| (d.as_secs(), d.subsec_nanos()));
         format!("\"{:x}-{:x}-{:x}.{:x}\"", self.ino, self.len, secs, nanos)
+    }
+}
+
+/// The device and inode numbers of a file (0, 0 where unknown).
+pub(crate) fn dev_ino(meta: &std::fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        (0, 0)
     }
 }
 

@@ -35,7 +35,7 @@ pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, E
     // The URL is checked before the file is touched: a configuration error is never hidden
     // behind a 404.
     config.url_prefix_for(backend)?;
-    let root = config.open_root()?;
+    let root = config.current_root()?;
     root.resolve(&request.path, access_for(config, backend))
 }
 
@@ -122,7 +122,7 @@ fn plan_in_process(
 ) -> Result<Plan, Error> {
     if file.file().is_none() {
         // Resolved for an offload backend (Stat): reopen for reading, still confined.
-        let root = config.open_root()?;
+        let root = config.current_root()?;
         file = root.resolve(file.relative_path(), Access::Read)?;
     }
     let meta = file
