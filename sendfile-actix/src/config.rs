@@ -7,12 +7,20 @@ use actix_web::{HttpRequest, web};
 use sendfile_core::engine::RangeLimits;
 use sendfile_core::{Backend, Config, ConfigError};
 
+use crate::error::SendFileError;
+
 /// The configuration: backend, root, URL prefix. Register it as app data.
 ///
-/// It is found the way actix-web's own `JsonConfig` is: a `SendFileConfig` registered with
-/// `.app_data(config)`, then a `web::Data<SendFileConfig>`; the nearest scope or resource wins,
-/// so parts of an application can have their own root and backend. Without one, a [`SendFile`]
-/// answers 500 and logs what to add: nothing is ever served by default.
+/// Register it with `.app_data(config)` (it is cheap to clone: clones share the opened root)
+/// or as `web::Data<SendFileConfig>`. The nearest App, scope or resource wins, so parts of an
+/// application can have their own root and backend. Without one, a [`SendFile`] answers 500
+/// and logs what to add: nothing is ever served by default.
+///
+/// actix-web finds app data by type, and cannot tell which of two types was registered
+/// nearer. So when a request sees both forms, registered at different levels with different
+/// configurations, the request fails closed (500, logged with the fix) instead of guessing: a
+/// scope meant to serve a narrower root must never serve the App's wider one. Use one form
+/// throughout (the plain `.app_data(config)` is the simplest).
 ///
 /// ```
 /// use actix_web::{App, web};
@@ -78,6 +86,23 @@ impl SendFileConfig {
         }
     }
 
+    /// Whether symlinks inside the root are followed (`SENDFILE_FOLLOW_SYMLINKS`, default true).
+    ///
+    /// Followed, a link inside the root is served as the file it leads to when that lies inside
+    /// the root (a permission check on [`ResolvedSendFile::relative_path`] sees the target);
+    /// a link that leads out is always refused. Set false when people who must not read every
+    /// file can create files in the root (uploads, extracted archives): every path through a
+    /// link below the root is then answered 404, so a planted link can never stand for another
+    /// file. The root itself may still sit under a symlinked directory (a `current ->
+    /// releases/N` deploy).
+    ///
+    /// [`ResolvedSendFile::relative_path`]: crate::ResolvedSendFile::relative_path
+    pub fn follow_symlinks(self, follow: bool) -> Self {
+        SendFileConfig {
+            inner: self.inner.follow_symlinks(follow),
+        }
+    }
+
     /// Limits on multi-range requests served by the in-process backends.
     pub fn range_limits(self, limits: RangeLimits) -> Self {
         SendFileConfig {
@@ -85,8 +110,8 @@ impl SendFileConfig {
         }
     }
 
-    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL` and
-    /// `SENDFILE_CHECK_FILE_EXISTS`, and validates the result. The error names the setting at
+    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
+    /// and `SENDFILE_FOLLOW_SYMLINKS`, and validates the result. The error names the setting at
     /// fault and the fix.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(SendFileConfig {
@@ -115,8 +140,13 @@ impl SendFileConfig {
         })
     }
 
-    /// Checks everything (the root exists and is a directory, the URL prefix is valid and
-    /// present where the backend needs it). Call it at start-up.
+    /// Checks everything (the root is an existing directory this process can search, and not
+    /// `/`, `/proc`, `/sys` or `/dev`; the URL prefix is valid and present where the backend
+    /// needs it). Call it at start-up.
+    ///
+    /// The root stays a path: when another directory comes to stand there (a deploy flipping a
+    /// `current` symlink, a restore), requests use it within a second. While nothing valid
+    /// stands there, downloads are answered 503 and the reason is logged once.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.inner.validate()
     }
@@ -136,13 +166,39 @@ impl SendFileConfig {
         &self.inner
     }
 
-    /// The configuration that applies to `req`: `SendFileConfig`, then
-    /// `Data<SendFileConfig>`, the nearest scope winning.
-    pub fn from_req(req: &HttpRequest) -> Option<&SendFileConfig> {
-        req.app_data::<SendFileConfig>().or_else(|| {
-            req.app_data::<web::Data<SendFileConfig>>()
-                .map(|d| d.get_ref())
-        })
+    /// The configuration that applies to `req`: the nearest one registered as app data, as
+    /// `SendFileConfig` or `web::Data<SendFileConfig>`.
+    ///
+    /// Fails closed, with an error that says what to change, when there is none, or when
+    /// both forms apply with different configurations (see the type's documentation).
+    pub fn from_req(req: &HttpRequest) -> Result<&SendFileConfig, SendFileError> {
+        let plain = req.app_data::<SendFileConfig>();
+        let data = req
+            .app_data::<web::Data<SendFileConfig>>()
+            .map(|d| d.get_ref());
+        match (plain, data) {
+            (Some(plain), Some(data)) if !plain.inner.is_same(&data.inner) => {
+                Err(ConfigError::new(
+                    "SendFileConfig",
+                    format!(
+                        "both a SendFileConfig and a web::Data<SendFileConfig> apply to {} {}, with different configurations, and actix-web cannot tell which was registered nearer; register every SendFileConfig the same way, with .app_data(config)",
+                        req.method(),
+                        req.path()
+                    ),
+                )
+                .into())
+            }
+            (Some(config), _) | (None, Some(config)) => Ok(config),
+            (None, None) => Err(ConfigError::new(
+                "SendFileConfig",
+                format!(
+                    "no SendFileConfig for {} {}; add .app_data(SendFileConfig::new(Backend::...).root(...)) to the App, scope or resource (nothing is served without one)",
+                    req.method(),
+                    req.path()
+                ),
+            )
+            .into()),
+        }
     }
 }
 

@@ -4,8 +4,10 @@ use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use sendfile_core::{Error, NotFoundReason};
+
+use crate::SendFileConfig;
 
 /// An error while sending a file.
 ///
@@ -28,6 +30,13 @@ impl SendFileError {
         }
     }
 
+    /// A denied download, answered with the `denied_status` of the request's
+    /// [`SendFileConfig`](crate::SendFileConfig) (403 Forbidden by default, or without one).
+    pub fn denied_for(req: &HttpRequest) -> Self {
+        let status = SendFileConfig::from_req(req).map_or(StatusCode::FORBIDDEN, |c| c.denied());
+        SendFileError::denied(status)
+    }
+
     /// The underlying error.
     pub fn inner(&self) -> &Error {
         &self.error
@@ -47,6 +56,8 @@ impl SendFileError {
             } => log::warn!("sendfile: refused: {}", self.error),
             Error::NotFound { .. } => log::info!("sendfile: {}", self.error),
             Error::Forbidden => log::info!("sendfile: download denied ({})", self.status),
+            // Logged once by the core when the root became unusable, not once per request.
+            Error::RootUnavailable(_) => log::debug!("sendfile: {}", self.error),
             _ => log::error!("sendfile: {}", self.error),
         }
     }
@@ -88,11 +99,15 @@ impl ResponseError for SendFileError {
             .status
             .canonical_reason()
             .unwrap_or(self.error.public_message());
-        HttpResponse::build(self.status)
-            .insert_header((
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            ))
-            .body(text)
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        ));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // The root is looked at again within a second.
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        res.body(text)
     }
 }

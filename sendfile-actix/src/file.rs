@@ -9,7 +9,7 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use sendfile_core::engine::{Method, Request};
 use sendfile_core::nginx::{AccelExpires, LimitRate};
-use sendfile_core::{Backend, Body, ConfigError, DispositionType, FileRequest, Plan, ResolvedFile};
+use sendfile_core::{Backend, Body, DispositionType, FileRequest, Plan, ResolvedFile};
 
 use crate::body::FileStream;
 use crate::config::SendFileConfig;
@@ -50,7 +50,6 @@ use crate::error::SendFileError;
 #[must_use = "a SendFile does nothing unless returned from a handler"]
 pub struct SendFile {
     request: FileRequest,
-    resolved: Option<ResolvedFile>,
 }
 
 impl SendFile {
@@ -58,7 +57,6 @@ impl SendFile {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         SendFile {
             request: FileRequest::new(path),
-            resolved: None,
         }
     }
 
@@ -133,45 +131,82 @@ impl SendFile {
         &self.request.path
     }
 
-    /// The file, once resolved inside the root.
-    pub(crate) fn resolved(&self) -> Option<&ResolvedFile> {
-        self.resolved.as_ref()
-    }
-
-    /// The framework-neutral request.
-    pub(crate) fn file_request(&self) -> &FileRequest {
-        &self.request
-    }
-
-    pub(crate) fn with_resolved(mut self, file: ResolvedFile) -> Self {
-        self.resolved = Some(file);
-        self
-    }
-
-    /// Builds the response for `req`, as the [`Responder`] implementation does.
-    pub fn into_response(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
-        match self.plan(req) {
-            Ok(plan) => plan_to_response(plan),
+    /// Finds the file inside the root, as the configuration for `req` says, so that a
+    /// permission check can look at the file that will be served.
+    ///
+    /// The path is confined and its symlinks are resolved now: a link inside the root such as
+    /// `public/link -> ../users/alice/notes.txt` resolves to `users/alice/notes.txt`, so a check
+    /// on [`ResolvedSendFile::relative_path`] sees Alice's file, not the link's name. The
+    /// returned value sends exactly that file (with the in-process backends, the very
+    /// descriptor that was checked).
+    ///
+    /// A file that cannot be served (missing, outside the root, a directory...) is an error
+    /// whose response is the one [`SendFile`] itself would give (404, or 500/503 for a
+    /// configuration problem); the reason is logged here, and `?` returns it from the handler.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpRequest, get, test, web};
+    /// use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
+    ///
+    /// /// What the application stores: who may read which file, by its path below the root.
+    /// fn may_read(user: &str, file: &str) -> bool {
+    ///     file.starts_with("public/") || file.starts_with(&format!("users/{user}/"))
+    /// }
+    ///
+    /// #[get("/files/{user}/{path:.*}")]
+    /// async fn download(
+    ///     req: HttpRequest,
+    ///     params: web::Path<(String, String)>,
+    /// ) -> Result<ResolvedSendFile, actix_web::Error> {
+    ///     let (user, path) = params.into_inner();
+    ///     let file = SendFile::new(path).attachment().resolve(&req)?;
+    ///     let relative = file.relative_path().to_str().unwrap_or_default();
+    ///     if !may_read(&user, relative) {
+    ///         return Err(SendFileError::denied_for(&req).into());
+    ///     }
+    ///     Ok(file)
+    /// }
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::fs::write(root.join("public/readme.txt"), b"hello").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(root);
+    /// let app = test::init_service(App::new().app_data(config).service(download)).await;
+    /// let get = |uri| test::TestRequest::get().uri(uri).to_request();
+    ///
+    /// let res = test::call_service(&app, get("/files/bob/public/readme.txt")).await;
+    /// assert_eq!(res.status(), 200);
+    /// // The link is checked as the file it leads to: Alice's.
+    /// let res = test::call_service(&app, get("/files/bob/public/link")).await;
+    /// assert_eq!(res.status(), 403);
+    /// let res = test::call_service(&app, get("/files/alice/public/link")).await;
+    /// assert_eq!(res.status(), 200);
+    /// # });
+    /// ```
+    pub fn resolve(self, req: &HttpRequest) -> Result<ResolvedSendFile, SendFileError> {
+        let resolved = SendFileConfig::from_req(req).and_then(|config| {
+            sendfile_core::resolve(config.core(), &self.request).map_err(SendFileError::from)
+        });
+        match resolved {
+            Ok(file) => Ok(ResolvedSendFile {
+                request: self.request,
+                file,
+            }),
             Err(err) => {
                 err.log();
-                HttpResponse::from_error(err)
+                Err(err)
             }
         }
     }
 
-    fn plan(self, req: &HttpRequest) -> Result<Plan, SendFileError> {
-        let config = config_for(req)?;
-        let backend = sendfile_core::effective_backend(config.core(), &self.request);
-        if matches!(backend, Backend::Development) {
-            warn_development_once();
-        }
-        let fields = RequestFields::read(req);
-        let http = fields.as_request(req.method());
-        let plan = match self.resolved {
-            Some(file) => sendfile_core::plan_resolved(config.core(), &self.request, file, &http),
-            None => sendfile_core::plan(config.core(), &self.request, &http),
-        }?;
-        Ok(plan)
+    /// Builds the response for `req`, as the [`Responder`] implementation does.
+    pub fn into_response(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
+        respond(req, &self.request, None)
     }
 }
 
@@ -183,18 +218,96 @@ impl Responder for SendFile {
     }
 }
 
-/// The configuration for `req`, or the fail-closed error saying what to add.
-pub(crate) fn config_for(req: &HttpRequest) -> Result<&SendFileConfig, SendFileError> {
-    SendFileConfig::from_req(req).ok_or_else(|| {
-        SendFileError::from(ConfigError::new(
-            "SendFileConfig",
-            format!(
-                "no SendFileConfig for {} {}; add .app_data(SendFileConfig::new(Backend::...).root(...)) to the App, scope or resource (nothing is served without one)",
-                req.method(),
-                req.path()
-            ),
-        ))
-    })
+/// A [`SendFile`] whose file was found inside the root: what a permission check looks at, and
+/// exactly what is sent. Made by [`SendFile::resolve`].
+///
+/// As a [`Responder`] it sends the file that was resolved: the offload backends name its real
+/// location (symlinks resolved), and the in-process backends stream from the descriptor opened
+/// when it was resolved, so renaming or replacing files afterwards changes nothing.
+#[derive(Debug)]
+#[must_use = "a ResolvedSendFile does nothing unless returned from a handler"]
+pub struct ResolvedSendFile {
+    request: FileRequest,
+    file: ResolvedFile,
+}
+
+impl ResolvedSendFile {
+    /// The file's location below the root, symlinks resolved: `users/alice/notes.txt` for a
+    /// request of `public/link` when `public/link -> ../users/alice/notes.txt`. This is the
+    /// path an application stores (in a database, say) and checks permissions on. It is
+    /// relative, never empty, and has only normal components (no `.`, `..` or root).
+    pub fn relative_path(&self) -> &Path {
+        self.file.relative_path()
+    }
+
+    /// The file's absolute path: the configured root joined with
+    /// [`relative_path`](Self::relative_path).
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// The path as given to [`SendFile::new`].
+    pub fn requested_path(&self) -> &Path {
+        &self.request.path
+    }
+
+    /// The file's size in bytes, when it was looked at (always, unless an offload backend runs
+    /// with `check_file_exists(false)` and the file is missing locally).
+    pub fn len(&self) -> Option<u64> {
+        self.file.metadata().map(|m| m.len)
+    }
+
+    /// Whether the file is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// Builds the response for `req`, as the [`Responder`] implementation does.
+    pub fn into_response(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
+        respond(req, &self.request, Some(self.file))
+    }
+}
+
+impl Responder for ResolvedSendFile {
+    type Body = BoxBody;
+
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse<Self::Body> {
+        self.into_response(req)
+    }
+}
+
+/// The response for `request`: from the file already resolved, or resolving it now.
+fn respond(
+    req: &HttpRequest,
+    request: &FileRequest,
+    file: Option<ResolvedFile>,
+) -> HttpResponse<BoxBody> {
+    match plan(req, request, file) {
+        Ok(plan) => plan_to_response(plan),
+        Err(err) => {
+            err.log();
+            HttpResponse::from_error(err)
+        }
+    }
+}
+
+fn plan(
+    req: &HttpRequest,
+    request: &FileRequest,
+    file: Option<ResolvedFile>,
+) -> Result<Plan, SendFileError> {
+    let config = SendFileConfig::from_req(req)?;
+    let backend = sendfile_core::effective_backend(config.core(), request);
+    if matches!(backend, Backend::Development) {
+        warn_development_once();
+    }
+    let fields = RequestFields::read(req);
+    let http = fields.as_request(req.method());
+    let plan = match file {
+        Some(file) => sendfile_core::plan_resolved(config.core(), request, file, &http),
+        None => sendfile_core::plan(config.core(), request, &http),
+    }?;
+    Ok(plan)
 }
 
 fn warn_development_once() {

@@ -270,15 +270,11 @@ mod error;
 mod file;
 pub mod test;
 
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::private::*;
-}
-mod private;
+pub mod protected;
 
 pub use config::SendFileConfig;
 pub use error::SendFileError;
-pub use file::SendFile;
+pub use file::{ResolvedSendFile, SendFile};
 pub use sendfile_core::encode::percent_encode_path;
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::nginx::{AccelExpires, LimitRate};

@@ -408,28 +408,106 @@ async fn invalid_configuration_is_500_not_404() {
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
 
+/// How a level registers its configuration.
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    Plain,
+    Data,
+}
+
+fn register<T>(app: T, form: Form, config: SendFileConfig) -> T
+where
+    T: AppData,
+{
+    match form {
+        Form::Plain => app.with(config),
+        Form::Data => app.with(web::Data::new(config)),
+    }
+}
+
+/// `.app_data` on both `App` and `Scope`.
+trait AppData: Sized {
+    fn with<U: 'static>(self, data: U) -> Self;
+}
+
+impl<T> AppData for App<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    fn with<U: 'static>(self, data: U) -> Self {
+        self.app_data(data)
+    }
+}
+
+impl<T> AppData for actix_web::Scope<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    fn with<U: 'static>(self, data: U) -> Self {
+        self.app_data(data)
+    }
+}
+
 #[actix_web::test]
-async fn configuration_is_found_as_data_and_the_nearest_scope_wins() {
+async fn the_nearest_configuration_wins_or_the_request_fails_closed() {
     let fx = fixture();
     let outer = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
     let inner = SendFileConfig::new(Backend::Nginx)
         .root(fx.root.join("reports"))
         .url("/inner");
-    let app = test::init_service(
-        App::new()
-            .app_data(web::Data::new(outer))
-            .route(
-                "/outer",
-                web::get().to(|| async { SendFile::new("reports/q3.pdf") }),
-            )
-            .service(web::scope("/scope").app_data(inner).route(
-                "/inner",
-                web::get().to(|| async { SendFile::new("q3.pdf") }),
-            )),
-    )
+    for (app_form, scope_form) in [
+        (Form::Plain, Form::Plain),
+        (Form::Data, Form::Data),
+        (Form::Data, Form::Plain),
+        (Form::Plain, Form::Data),
+    ] {
+        let app = test::init_service(
+            register(App::new(), app_form, outer.clone())
+                .route(
+                    "/outer",
+                    web::get().to(|| async { SendFile::new("reports/q3.pdf") }),
+                )
+                .service(
+                    register(web::scope("/scope"), scope_form, inner.clone()).route(
+                        "/inner",
+                        web::get().to(|| async { SendFile::new("q3.pdf") }),
+                    ),
+                ),
+        )
+        .await;
+        let res = test::call_service(&app, get().uri("/outer").to_request()).await;
+        assert_x_sendfile(&res, fx.root.join("reports/q3.pdf"));
+        let res = test::call_service(&app, get().uri("/scope/inner").to_request()).await;
+        match (app_form, scope_form) {
+            (Form::Plain, Form::Plain) | (Form::Data, Form::Data) => {
+                assert_x_accel_redirect(&res, "/inner/q3.pdf");
+            }
+            // actix-web cannot say which of two types is nearer: never the App's wider root.
+            _ => {
+                assert_eq!(res.status(), 500, "{app_form:?} {scope_form:?}");
+                assert!(!res.headers().contains_key("x-sendfile"));
+                assert!(!res.headers().contains_key("x-accel-redirect"));
+            }
+        }
+    }
+    // The same configuration in both forms is no ambiguity.
+    let app = test::init_service(App::new().app_data(web::Data::new(inner.clone())).service(
+        web::scope("/scope").app_data(inner).route(
+            "/inner",
+            web::get().to(|| async { SendFile::new("q3.pdf") }),
+        ),
+    ))
     .await;
-    let res = test::call_service(&app, get().uri("/outer").to_request()).await;
-    assert_x_sendfile(&res, fx.root.join("reports/q3.pdf"));
     let res = test::call_service(&app, get().uri("/scope/inner").to_request()).await;
     assert_x_accel_redirect(&res, "/inner/q3.pdf");
 }

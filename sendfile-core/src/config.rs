@@ -277,6 +277,11 @@ impl Config {
         self.range_limits
     }
 
+    /// Whether `other` is this configuration or a clone of it (clones share the opened root).
+    pub fn is_same(&self, other: &Config) -> bool {
+        Arc::ptr_eq(&self.watch, &other.watch)
+    }
+
     /// Opens the root now (at start-up: [`validate`](Self::validate) calls it) and keeps it for
     /// the requests that follow.
     pub fn open_root(&self) -> Result<Arc<Root>, ConfigError> {

@@ -1332,7 +1332,10 @@ mod tests {
                     panic!("CI=true: cannot run a process as another user to test this")
                 }
                 None => {
-                    eprintln!("skipped: cannot run a process as another user here");
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("skipped: cannot run a process as another user here");
+                    }
                     return;
                 }
             }

@@ -78,15 +78,15 @@ impl RootWatch {
         if last != 0 {
             let fresh = now.saturating_sub(last) < RECHECK.as_nanos() as u64;
             // One request looks at the path; the others go on with what is there.
-            if fresh
-                || self
+            let someone_else_looks = !fresh
+                && self
                     .checked
                     .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
-                    .is_err()
+                    .is_err();
+            if (fresh || someone_else_looks)
+                && let Some(state) = self.current()
             {
-                if let Some(state) = self.current() {
-                    return state;
-                }
+                return state;
             }
         }
         self.refresh(open, path, now)

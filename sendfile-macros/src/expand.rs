@@ -126,7 +126,7 @@ fn validate(sig: &Signature) -> syn::Result<Type> {
 /// `async` block typed with the original return type so that its `?` and
 /// `return` keep their meaning.
 fn expand(args: &Args, mut func: ItemFn, output: &Type) -> TokenStream {
-    let private = quote!(::sendfile_actix::__private);
+    let private = quote!(::sendfile_actix::protected);
     let hygienic = |name: &str| Ident::new(name, Span::mixed_site());
     let req = hygienic("__sendfile_req");
     let allowed = hygienic("__sendfile_allowed");
@@ -135,11 +135,16 @@ fn expand(args: &Args, mut func: ItemFn, output: &Type) -> TokenStream {
     let fake_return = hygienic("__sendfile_fake_return");
 
     let status = match args.denied_status {
-        Some(status) => quote!(::core::option::Option::Some(#status)),
+        // Checked to be in 400..=599 when the attribute was parsed.
+        Some(status) => quote! {
+            ::core::option::Option::Some(
+                #private::StatusCode::from_u16(#status).unwrap_or(#private::StatusCode::FORBIDDEN)
+            )
+        },
         None => quote!(::core::option::Option::None),
     };
     let deny = quote! {
-        return ::core::result::Result::Err(#private::denied(&#req, #status));
+        return ::core::result::Result::Err(#private::deny(&#req, #status));
     };
 
     let allow = args.allow.as_ref().map(|allow| {
@@ -154,7 +159,7 @@ fn expand(args: &Args, mut func: ItemFn, output: &Type) -> TokenStream {
     let stmts = &func.block.stmts;
     // Spanned on the return type, so that an unsupported one is reported there.
     let into_result = quote_spanned! {output.span()=>
-        <#output as ::sendfile_actix::__private::IntoSendFileResult>::into_sendfile_result
+        <#output as ::sendfile_actix::protected::HandlerOutput>::into_send_file
     };
     let body = quote! {
         let #file = #into_result(
@@ -180,30 +185,32 @@ fn expand(args: &Args, mut func: ItemFn, output: &Type) -> TokenStream {
         )?;
     };
 
-    let finish = match &args.check {
+    let (finish, sends) = match &args.check {
         Some(check) => {
             let call = quote_spanned! {check.span()=>
-                #private::IntoCheckResult::into_check_result(
-                    #check(&#req, #resolved.path()).await
-                )
+                #private::CheckOutput::into_allowed(#check(&#req, &#resolved).await)
             };
-            quote! {
-                let #resolved = #private::resolve(&#req, #file)?;
+            let finish = quote! {
+                let #resolved = ::sendfile_actix::SendFile::resolve(#file, &#req)?;
                 let #allowed: ::core::primitive::bool = #call?;
                 if !#allowed {
                     #deny
                 }
-                ::core::result::Result::Ok(#resolved.into_sendfile())
-            }
+                ::core::result::Result::Ok(#resolved)
+            };
+            (finish, quote!(::sendfile_actix::ResolvedSendFile))
         }
-        None => quote!(::core::result::Result::Ok(#file)),
+        None => (
+            quote!(::core::result::Result::Ok(#file)),
+            quote!(::sendfile_actix::SendFile),
+        ),
     };
 
     func.sig
         .inputs
         .insert(0, syn::parse_quote!(#req: #private::HttpRequest));
     func.sig.output = syn::parse_quote! {
-        -> ::core::result::Result<::sendfile_actix::SendFile, #private::Error>
+        -> ::core::result::Result<#sends, #private::Error>
     };
     let glue = quote! {
         #allow

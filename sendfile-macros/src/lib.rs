@@ -16,10 +16,8 @@ mod expand;
 /// Guards an actix-web handler that returns a `SendFile`.
 ///
 /// ```
-/// use std::path::Path;
-///
 /// use actix_web::{HttpRequest, get, web};
-/// use sendfile_actix::{SendFile, protected_file};
+/// use sendfile_actix::{ResolvedSendFile, SendFile, protected_file};
 /// # struct User;
 /// # impl User { fn may_read(&self, _: &str) -> bool { true } }
 /// # impl actix_web::FromRequest for User {
@@ -41,8 +39,8 @@ mod expand;
 /// // 2. An async function that sees the request and the resolved file
 /// //    (inside the configured root, symbolic links resolved). It runs after
 /// //    the body returned its `SendFile` and before any header is written.
-/// async fn owns_file(req: &HttpRequest, file: &Path) -> bool {
-///     // ... look up who owns `file` ...
+/// async fn owns_file(req: &HttpRequest, file: &ResolvedSendFile) -> bool {
+///     // ... look up who owns `file.relative_path()`, e.g. "users/alice/notes.txt" ...
 /// #   let _ = (req, file);
 /// #   true
 /// }
@@ -67,12 +65,18 @@ mod expand;
 ///   and may use `?` on errors `actix_web::Error` converts from (any
 ///   `ResponseError`). It runs on the same bindings as the body, so it should
 ///   borrow them (`&name`, `user.may_read(..)`) rather than move them.
-/// - `check = <path>`: an `async fn(&HttpRequest, &std::path::Path)` returning
-///   `bool` or `Result<bool, E>` with `E: Into<actix_web::Error>`. It is called
-///   with the resolved file after the body returned; `false` denies the
-///   download and `Err(e)` answers with `e`'s response. A file that cannot be
-///   resolved is answered as `SendFile` itself would answer it (for example
-///   404), without calling the check.
+/// - `check = <path>`: an `async fn(&HttpRequest, &ResolvedSendFile)`
+///   returning `bool` or `Result<bool, E>` with `E: Into<actix_web::Error>`.
+///   It is called after the body returned, with the file resolved by
+///   `SendFile::resolve`: its `relative_path()` is the file's location below
+///   the root with symlinks resolved, the path an application stores and
+///   checks. `false` denies the download and `Err(e)` answers with `e`'s
+///   response; otherwise exactly the file checked is sent. A file that cannot
+///   be resolved is answered as `SendFile` itself would answer it (for
+///   example 404), without calling the check. Prefer `check` over `allow`
+///   whenever the decision depends on which file is sent: `allow` sees only
+///   the names in the request, and a symlink inside the root can give a
+///   permitted name to another file.
 /// - `denied_status = <400..=599>`: the status of a denied download for this
 ///   handler. Without it, the `denied_status` of the `SendFileConfig` in the
 ///   app data is used, which defaults to 403 Forbidden.
@@ -93,12 +97,14 @@ mod expand;
 ///
 /// The handler gets one more, hidden, leading argument (an
 /// `actix_web::HttpRequest`, which is itself an extractor) and returns
-/// `Result<sendfile_actix::SendFile, actix_web::Error>`. Because of that
-/// extra argument a protected handler can have at most 15 arguments of its
-/// own, and its documented signature shows the extra argument and the
-/// changed return type. The behaviour (deciding the status of a denial,
-/// resolving the file, converting results) lives in sendfile-actix; the
-/// generated code only calls it.
+/// `Result<sendfile_actix::SendFile, actix_web::Error>`, or
+/// `Result<sendfile_actix::ResolvedSendFile, actix_web::Error>` with `check`.
+/// Because of that extra argument a protected handler can have at most 15
+/// arguments of its own, and its documented signature shows the extra
+/// argument and the changed return type. The generated code uses only the
+/// public API of sendfile-actix (`SendFile::resolve` and the
+/// `sendfile_actix::protected` module), so the same handler can be written by
+/// hand.
 #[proc_macro_attribute]
 pub fn protected_file(
     attr: proc_macro::TokenStream,

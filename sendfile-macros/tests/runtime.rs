@@ -10,7 +10,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::{Ready, ready};
 use std::num::ParseIntError;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::body::MessageBody;
@@ -20,7 +20,7 @@ use actix_web::{
     App, FromRequest, HttpRequest, ResponseError, error::ErrorUnauthorized, get, test,
     test::TestRequest, web,
 };
-use sendfile_actix::{Backend, SendFile, SendFileConfig, protected_file};
+use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, protected_file};
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -267,8 +267,8 @@ where
 }
 
 /// The resolved file must be named after the user.
-async fn owns_file(req: &HttpRequest, file: &Path) -> bool {
-    let (Some(user), Some(name)) = (user_of(req), file.file_name()) else {
+async fn owns_file(req: &HttpRequest, file: &ResolvedSendFile) -> bool {
+    let (Some(user), Some(name)) = (user_of(req), file.relative_path().file_name()) else {
         return false;
     };
     name.to_string_lossy().starts_with(&format!("{user}-"))
@@ -281,7 +281,7 @@ async fn mine(name: web::Path<String>) -> Result<SendFile, actix_web::Error> {
 }
 
 /// A check that can fail with an error of its own.
-async fn within_quota(req: &HttpRequest, file: &Path) -> Result<bool, MyError> {
+async fn within_quota(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, MyError> {
     match req.headers().get("x-quota").map(|v| v.as_bytes()) {
         Some(b"exhausted") => Err(MyError::QuotaExhausted),
         Some(b"ok") => Ok(owns_file(req, file).await),
@@ -298,7 +298,7 @@ async fn quota(name: web::Path<String>) -> SendFile {
 /// Calls of `counted_check`, for the test of `allow` and `check` together.
 static BOTH_CHECKS: AtomicUsize = AtomicUsize::new(0);
 
-async fn counted_check(req: &HttpRequest, file: &Path) -> bool {
+async fn counted_check(req: &HttpRequest, file: &ResolvedSendFile) -> bool {
     BOTH_CHECKS.fetch_add(1, Ordering::SeqCst);
     owns_file(req, file).await
 }
@@ -313,7 +313,7 @@ async fn both(user: User, name: web::Path<String>) -> SendFile {
 /// Calls of `missing_check`, for the test of a file that does not exist.
 static MISSING_CHECKS: AtomicUsize = AtomicUsize::new(0);
 
-async fn missing_check(_: &HttpRequest, _: &Path) -> bool {
+async fn missing_check(_: &HttpRequest, _: &ResolvedSendFile) -> bool {
     MISSING_CHECKS.fetch_add(1, Ordering::SeqCst);
     true
 }

@@ -3,7 +3,9 @@
 //!
 //! - `GET /` lists, as a small HTML page, what the signed-in user may download (HTTP Basic).
 //! - `GET /download/{path}` checks the permission with `#[protected_file]` and returns a
-//!   [`SendFile`]; the configured backend decides who sends the bytes.
+//!   [`SendFile`]; the configured backend decides who sends the bytes. The permission is
+//!   checked twice: on the requested name before anything is touched, and on the resolved file
+//!   (symlinks followed) before it is sent, so a link in `public/` to a private file is refused.
 //!
 //! The files live below the configured root: `public/...` for everyone, `users/<name>/...`
 //! for one user. [`create_sample_tree`] writes a small tree to try it with.
@@ -35,7 +37,7 @@ use std::path::{Component, Path};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, get, route, web};
-use sendfile_actix::{SendFile, SendFileConfig, protected_file};
+use sendfile_actix::{ResolvedSendFile, SendFile, SendFileConfig, protected_file};
 
 /// A demo account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,12 +162,19 @@ impl FromRequest for SignedIn {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut dev::Payload) -> Self::Future {
+        ready(Ok(SignedIn::of(req)))
+    }
+}
+
+impl SignedIn {
+    /// The signed-in user of `req`.
+    pub fn of(req: &HttpRequest) -> SignedIn {
         let user = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(authenticate);
-        ready(Ok(SignedIn(user)))
+        SignedIn(user)
     }
 }
 
@@ -204,9 +213,20 @@ fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
     Ok(may_download(user.name(), path))
 }
 
-/// `GET /download/{path}` (and HEAD): the file, if the user may have it.
+/// The permission on the file that will be sent: its location below the root, symlinks
+/// resolved. A name that is not UTF-8 matches no rule and is refused.
+async fn may_have(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, SignInRequired> {
+    match file.relative_path().to_str() {
+        Some(path) => authorize(&SignedIn::of(req), path),
+        None => Ok(false),
+    }
+}
+
+/// `GET /download/{path}` (and HEAD): the file, if the user may have it. `allow` refuses a
+/// name the user may not ask for before the filesystem is touched (so nobody learns which
+/// private files exist); `check` decides on the file that is actually sent.
 #[route("/download/{path:.*}", method = "GET", method = "HEAD")]
-#[protected_file(allow = authorize(&user, path.as_str())?)]
+#[protected_file(allow = authorize(&user, path.as_str())?, check = may_have)]
 async fn download(user: SignedIn, path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner()).attachment()
 }
@@ -217,7 +237,9 @@ async fn index(req: HttpRequest, user: SignedIn) -> Result<HttpResponse, SignInR
     let Some(user) = user.0 else {
         return Err(SignInRequired);
     };
-    let root = SendFileConfig::from_req(&req).and_then(|c| c.core().root_path());
+    let root = SendFileConfig::from_req(&req)
+        .ok()
+        .and_then(|c| c.core().root_path());
     let mut files = Vec::new();
     if let Some(root) = root {
         for area in ["public".to_owned(), format!("users/{}", user.name)] {
@@ -416,6 +438,25 @@ mod tests {
         )
         .await;
         assert_eq!(res.status(), 200);
+
+        // A link in public/ to a private file is checked as the private file.
+        std::os::unix::fs::symlink(
+            "../users/alice/notes.txt",
+            root.path().join("public/shared.txt"),
+        )
+        .unwrap();
+        let res = atest::call_service(&app, get("/download/public/shared.txt", None)).await;
+        assert_eq!(res.status(), 401);
+        let res = atest::call_service(&app, get("/download/public/shared.txt", bob.clone())).await;
+        assert_eq!(res.status(), 403);
+        let res =
+            atest::call_service(&app, get("/download/public/shared.txt", alice.clone())).await;
+        assert_eq!(res.status(), 200);
+        assert!(
+            atest::read_body(res)
+                .await
+                .starts_with(b"Alice's private notes")
+        );
 
         let res = atest::call_service(&app, get("/", None)).await;
         assert_eq!(res.status(), 401);

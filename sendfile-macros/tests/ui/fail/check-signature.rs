@@ -1,16 +1,17 @@
 use std::path::Path;
 
-use sendfile_actix::{SendFile, protected_file};
+use sendfile_actix::{ResolvedSendFile, SendFile, protected_file};
 
-fn not_async(_: &actix_web::HttpRequest, _: &Path) -> bool {
+fn not_async(_: &actix_web::HttpRequest, _: &ResolvedSendFile) -> bool {
     true
 }
 
-async fn wrong_arguments(_: &Path) -> bool {
+/// The signature of 0.1's first drafts: a path instead of the resolved file.
+async fn wrong_arguments(_: &actix_web::HttpRequest, _: &Path) -> bool {
     true
 }
 
-async fn wrong_output(_: &actix_web::HttpRequest, _: &Path) -> Option<bool> {
+async fn wrong_output(_: &actix_web::HttpRequest, _: &ResolvedSendFile) -> Option<bool> {
     Some(true)
 }
 

@@ -1,12 +1,10 @@
 //! `check = <path>` with the accepted return shapes and path forms, alone and after `allow`.
 
-use std::path::Path;
-
 use actix_web::{App, HttpRequest, ResponseError, get, web};
-use sendfile_actix::{SendFile, protected_file};
+use sendfile_actix::{ResolvedSendFile, SendFile, protected_file};
 
-async fn owns_file(req: &HttpRequest, file: &Path) -> bool {
-    req.path().len() > file.as_os_str().len()
+async fn owns_file(req: &HttpRequest, file: &ResolvedSendFile) -> bool {
+    req.path().len() > file.relative_path().as_os_str().len()
 }
 
 #[derive(Debug)]
@@ -23,7 +21,7 @@ impl ResponseError for Quota {}
 mod checks {
     use super::*;
 
-    pub async fn within_quota(_: &HttpRequest, _: &Path) -> Result<bool, super::Quota> {
+    pub async fn within_quota(_: &HttpRequest, _: &ResolvedSendFile) -> Result<bool, super::Quota> {
         Ok(true)
     }
 
@@ -37,7 +35,7 @@ mod checks {
         const ADMIN: bool = true;
     }
 
-    pub async fn role<R: Role>(_: &HttpRequest, _: &Path) -> Result<bool, actix_web::Error> {
+    pub async fn role<R: Role>(_: &HttpRequest, _: &ResolvedSendFile) -> Result<bool, actix_web::Error> {
         Ok(R::ADMIN)
     }
 }

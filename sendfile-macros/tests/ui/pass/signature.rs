@@ -82,7 +82,7 @@ async fn stacked() -> SendFile {
     SendFile::new("a.txt")
 }
 
-async fn ok(_: &actix_web::HttpRequest, _: &std::path::Path) -> bool {
+async fn ok(_: &actix_web::HttpRequest, _: &sendfile_actix::ResolvedSendFile) -> bool {
     true
 }
 
