@@ -134,5 +134,36 @@ fn plan(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, confine, plan);
+/// The root a request uses: the configuration's watched root (a path looked at again every
+/// 500 ms) against what 0.1 did, a root opened once and kept in a `OnceLock`.
+fn root(c: &mut Criterion) {
+    use std::sync::{Arc, OnceLock};
+
+    use sendfile_core::{Backend, Config};
+
+    let (_dir, root_dir) = confine_fixture();
+    let config = Config::new(Backend::Simple).root(&root_dir);
+    config.validate().expect("valid configuration");
+    let kept: OnceLock<Arc<Root>> = OnceLock::new();
+    kept.get_or_init(|| Arc::new(Root::open(&root_dir).expect("open root")));
+
+    let mut group = c.benchmark_group("root");
+    group.bench_function("current_root", |b| {
+        b.iter(|| black_box(&config).current_root().expect("root"));
+    });
+    // Baseline: the root opened once and kept forever (0.1).
+    group.bench_function("baseline_opened_once", |b| {
+        b.iter(|| Arc::clone(black_box(&kept).get().expect("opened")));
+    });
+    // What looking at the path again costs, paid by one request every 500 ms.
+    group.bench_function("recheck_canonicalize_stat", |b| {
+        b.iter(|| {
+            let real = std::fs::canonicalize(black_box(&root_dir)).expect("canonical");
+            std::fs::metadata(real).expect("metadata")
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, confine, plan, root);
 criterion_main!(benches);
