@@ -97,8 +97,8 @@ impl Stack {
         self.setup.map_or("simple", Setup::name)
     }
 
-    /// Runs the race; returns what the clients saw and how many files the app handed to the
-    /// front server.
+    /// Runs the race; returns what the clients saw, how many files the app handed to the front
+    /// server, and how many requests the app refused (404).
     fn race(&self, limits: RaceLimits) -> (RaceOutcome, u64, u64) {
         let mut swapper = self
             .tree
