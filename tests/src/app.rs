@@ -2,11 +2,13 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer, route, web};
+use actix_web::dev::{ServerHandle, Service as _, ServiceResponse};
+use actix_web::{App, HttpResponse, HttpServer, route, web};
 use sendfile_actix::{SendFile, SendFileConfig};
 
 /// `GET /raw/{path}`: a `SendFile` for any path, with no permission check, so that tests see
@@ -16,9 +18,77 @@ async fn raw(path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner())
 }
 
-/// Adds the test-only routes (`GET /raw/{path}`).
+/// How `GET /unchecked/{path}` names a file to the front server, bypassing the library.
+#[derive(Debug, Clone)]
+pub struct UncheckedOffload {
+    /// The offload header (`X-Accel-Redirect`, `X-Sendfile`, `Location`).
+    pub header: &'static str,
+    /// What the path is appended to: the internal URL prefix or the root, without a trailing
+    /// slash.
+    pub prefix: String,
+}
+
+/// `GET /unchecked/{path}`: a 200 with the offload header naming `<prefix>/<path>` verbatim,
+/// with no check at all, so that tests see what the front server itself does with a path (for
+/// example one that crosses a symlink). Only for plain ASCII paths, which need no encoding.
+/// 404 when the app has no [`UncheckedOffload`].
+#[route("/unchecked/{path:.*}", method = "GET", method = "HEAD")]
+async fn unchecked_offload(
+    path: web::Path<String>,
+    offload: Option<web::Data<UncheckedOffload>>,
+) -> HttpResponse {
+    let Some(offload) = offload else {
+        return HttpResponse::NotFound().finish();
+    };
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .insert_header((offload.header, format!("{}/{}", offload.prefix, path)))
+        .finish()
+}
+
+/// Adds the test-only routes (`GET /raw/{path}`, `GET /unchecked/{path}`).
 pub fn configure_test_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(raw);
+    cfg.service(raw).service(unchecked_offload);
+}
+
+/// What the app answered, counted by a middleware around every request.
+#[derive(Debug, Default)]
+pub struct AppStats {
+    offloads: AtomicU64,
+    not_found: AtomicU64,
+    other: AtomicU64,
+}
+
+impl AppStats {
+    /// Responses handing the file to the front server: a 200 carrying `X-Accel-Redirect`,
+    /// `X-Sendfile` or `Location`.
+    pub fn offloads(&self) -> u64 {
+        self.offloads.load(Ordering::Relaxed)
+    }
+
+    /// 404 responses (the library refused the file).
+    pub fn not_found(&self) -> u64 {
+        self.not_found.load(Ordering::Relaxed)
+    }
+
+    /// Every other response.
+    pub fn other(&self) -> u64 {
+        self.other.load(Ordering::Relaxed)
+    }
+
+    fn record<B>(&self, res: &ServiceResponse<B>) {
+        let status = res.status().as_u16();
+        let headers = res.headers();
+        let offload = ["X-Accel-Redirect", "X-Sendfile", "Location"]
+            .iter()
+            .any(|h| headers.contains_key(*h));
+        let counter = match status {
+            200 if offload => &self.offloads,
+            404 => &self.not_found,
+            _ => &self.other,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A running app; dropping it stops the server and joins its thread.
@@ -26,6 +96,8 @@ pub fn configure_test_routes(cfg: &mut web::ServiceConfig) {
 pub struct RunningApp {
     /// Where the app listens.
     pub addr: SocketAddr,
+    /// What it answered so far.
+    pub stats: Arc<AppStats>,
     handle: ServerHandle,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
@@ -34,13 +106,39 @@ impl RunningApp {
     /// Starts the example app (plus the test routes when `test_routes`) with `config`, on
     /// `127.0.0.1:0`, in a thread of its own; returns once it listens.
     pub fn start(config: SendFileConfig, test_routes: bool) -> io::Result<RunningApp> {
+        RunningApp::start_with(config, test_routes, None)
+    }
+
+    /// As [`start`](Self::start); `unchecked` enables `GET /unchecked/{path}` (with the test
+    /// routes).
+    pub fn start_with(
+        config: SendFileConfig,
+        test_routes: bool,
+        unchecked: Option<UncheckedOffload>,
+    ) -> io::Result<RunningApp> {
         let (tx, rx) = mpsc::channel();
+        let stats = Arc::new(AppStats::default());
+        let counted = Arc::clone(&stats);
+        let unchecked = unchecked.map(web::Data::new);
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let server = HttpServer::new(move || {
-                    let app = App::new()
+                    let counted = Arc::clone(&counted);
+                    let mut app = App::new()
                         .app_data(config.clone())
+                        .wrap_fn(move |req, srv| {
+                            let counted = Arc::clone(&counted);
+                            let fut = srv.call(req);
+                            async move {
+                                let res = fut.await?;
+                                counted.record(&res);
+                                Ok(res)
+                            }
+                        })
                         .configure(protected_downloads::configure);
+                    if let Some(unchecked) = &unchecked {
+                        app = app.app_data(unchecked.clone());
+                    }
                     if test_routes {
                         app.configure(configure_test_routes)
                     } else {
@@ -68,6 +166,7 @@ impl RunningApp {
             .map_err(|_| io::Error::other("the app thread ended before listening"))??;
         Ok(RunningApp {
             addr,
+            stats,
             handle,
             thread: Some(thread),
         })

@@ -244,6 +244,44 @@ pub struct FrontConfig {
     pub dir: PathBuf,
     /// The port to listen on; `None` picks a free one.
     pub port: Option<u16>,
+    /// Run the server in a mount namespace of its own in which this directory is bind-mounted
+    /// onto itself with `nosymfollow` (Linux 5.10+): the kernel then refuses to follow any
+    /// symlink stored below it, for every server. Needs root (see [`can_mount_nosymfollow`]).
+    pub nosymfollow: Option<PathBuf>,
+    /// Appended to the rendered site configuration (tests only, e.g. to turn a cache off).
+    pub site_extra: Option<String>,
+}
+
+/// The program that runs a command in a new mount namespace (util-linux).
+const UNSHARE: &str = "/usr/bin/unshare";
+
+/// The shell script run by `unshare`: `$0` is the directory, the rest the server's command.
+const NOSYMFOLLOW_SCRIPT: &str = "mount --bind \"$0\" \"$0\" \
+    && mount -o remount,bind,nosymfollow \"$0\" && exec \"$@\"";
+
+/// Whether servers can be started with [`FrontConfig::nosymfollow`] here: runs the same mounts
+/// once in a throw-away mount namespace. `Err` says why not.
+pub fn can_mount_nosymfollow() -> Result<(), String> {
+    if !Path::new(UNSHARE).exists() {
+        return Err(format!("{UNSHARE} not found (apt-get install util-linux)"));
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let out = Command::new(UNSHARE)
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg(NOSYMFOLLOW_SCRIPT)
+        .arg(dir.path())
+        .arg("true")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{UNSHARE}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "a nosymfollow bind mount failed (root and Linux 5.10+ are needed): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
 }
 
 /// A running front server; dropping it kills the process by its id.
@@ -308,13 +346,30 @@ impl Front {
             ("GROUP", group),
             ("MODULES", APACHE_MODULES.to_owned()),
         ];
-        for (name, template) in setup.templates() {
-            fs::write(dir.join(name), render(template, &vars))?;
+        for (i, (name, template)) in setup.templates().into_iter().enumerate() {
+            let mut text = render(template, &vars);
+            if let (1, Some(extra)) = (i, &config.site_extra) {
+                text.push('\n');
+                text.push_str(extra);
+                text.push('\n');
+            }
+            fs::write(dir.join(name), text)?;
         }
         let main = dir.join(setup.templates()[0].0);
         let log_path = dir.join("server.log");
         let log = fs::File::create(&log_path)?;
-        let mut cmd = Command::new(setup.binary());
+        let mut cmd = match &config.nosymfollow {
+            None => Command::new(setup.binary()),
+            Some(mounted) => {
+                // unshare and sh exec the server: it keeps the process id.
+                let mut cmd = Command::new(UNSHARE);
+                cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+                    .arg(NOSYMFOLLOW_SCRIPT)
+                    .arg(mounted)
+                    .arg(setup.binary());
+                cmd
+            }
+        };
         match setup {
             Setup::Nginx => {
                 cmd.arg("-p")

@@ -6,8 +6,10 @@
 //! - [`app`]: running the app in-process on `127.0.0.1:0`.
 //! - [`http`]: a raw HTTP/1.1 client that shows exactly what the server sent.
 //! - [`fixture`]: the tree of hostile file names the tests serve.
+//! - [`race`]: the symlink-swap race, and a tree whose root sits below a symlink.
 
 pub mod app;
 pub mod fixture;
 pub mod front;
 pub mod http;
+pub mod race;

@@ -39,6 +39,8 @@ impl Stack {
                 root: fixture.root.clone(),
                 dir: fixture.path().join("server"),
                 port: None,
+                nosymfollow: None,
+                site_extra: None,
             })
             .unwrap_or_else(|e| panic!("starting {setup}: {e}"))
         });

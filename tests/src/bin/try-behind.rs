@@ -106,6 +106,8 @@ fn run() -> Result<(), String> {
             root: root.clone(),
             dir: dir.clone(),
             port: Some(port),
+            nosymfollow: None,
+            site_extra: None,
         })
         .map_err(|e| format!("starting {setup}: {e}"))?;
         let mut banner = format!(
