@@ -22,7 +22,9 @@
 //! in constant memory.
 //!
 //! Every path is confined to the root: `..`, absolute paths elsewhere and symlinks that leave
-//! the root are answered 404, with the reason in the log. No header can be injected through a
+//! the root are answered 404, with the reason in the log. The root is a path, looked at again
+//! at most every 500 ms: a deploy that flips a symlinked root is followed, and while nothing
+//! valid stands there downloads are answered 503. No header can be injected through a
 //! file name, and no response body ever names a filesystem path.
 //!
 //! # Example
@@ -245,8 +247,9 @@
 //!
 //! # Configuration from the environment
 //!
-//! [`SendFileConfig::from_env`] reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL` and
-//! `SENDFILE_CHECK_FILE_EXISTS`, and names the setting at fault when one is wrong.
+//! [`SendFileConfig::from_env`] reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`,
+//! `SENDFILE_CHECK_FILE_EXISTS` and `SENDFILE_FOLLOW_SYMLINKS`, and names the setting at fault
+//! when one is wrong.
 //!
 //! ```no_run
 //! // SENDFILE_BACKEND=nginx SENDFILE_ROOT=/srv/files SENDFILE_URL=/protected
@@ -258,9 +261,18 @@
 //!
 //! # Permission checks
 //!
-//! `#[protected_file]` (feature `macros`, on by default) checks a permission before the body
-//! runs (`allow = <expression>`) or on the resolved file (`check = <async fn>`); see its
-//! documentation.
+//! Decide on the file that will be sent, not on the name in the URL: a symlink inside the root
+//! (`public/link -> ../users/alice/notes.txt`) gives a permitted name to another file.
+//! [`SendFile::resolve`] finds the file inside the root and returns a [`ResolvedSendFile`]
+//! whose [`relative_path`](ResolvedSendFile::relative_path) is the real location below the
+//! root (`users/alice/notes.txt`), the path an application stores; the `ResolvedSendFile` is a
+//! responder that sends exactly that file.
+//!
+//! `#[protected_file]` (feature `macros`, on by default) is sugar over it: `check = <async fn>`
+//! is called with the `ResolvedSendFile`, and `allow = <expression>` runs before the body for
+//! decisions that do not depend on the file; see its documentation and [`protected`] for the
+//! pieces it expands to. When people who must not read every file can write into the root, also
+//! refuse symlinks there: [`SendFileConfig::follow_symlinks`]`(false)`.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
