@@ -97,7 +97,9 @@ pub struct Config {
     follow_symlinks: bool,
     denied_status: u16,
     range_limits: RangeLimits,
-    /// Shared by clones: the root standing at `root`, looked at again now and then.
+    /// Shared by clones: the root standing at `root`, looked at again now and then. Every
+    /// builder method replaces it, so that it also tells a configuration from its variants
+    /// ([`Config::is_same`]).
     watch: Arc<RootWatch>,
 }
 
@@ -126,6 +128,7 @@ impl Config {
     /// Sets the internal URL prefix (`SENDFILE_URL`), required by `nginx`, `mod_wsgi` and `caddy`.
     pub fn url(mut self, url: impl AsRef<str>) -> Self {
         self.url = Some(UrlPrefix::parse(url.as_ref()));
+        self.watch = Arc::default();
         self
     }
 
@@ -136,6 +139,7 @@ impl Config {
     /// file.
     pub fn check_file_exists(mut self, check: bool) -> Self {
         self.check_file_exists = check;
+        self.watch = Arc::default();
         self
     }
 
@@ -157,18 +161,21 @@ impl Config {
     /// file exists).
     pub fn denied_status(mut self, status: u16) -> Self {
         self.denied_status = status;
+        self.watch = Arc::default();
         self
     }
 
     /// Replaces the backend.
     pub fn with_backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
+        self.watch = Arc::default();
         self
     }
 
     /// Limits on multi-range requests for in-process backends.
     pub fn range_limits(mut self, limits: RangeLimits) -> Self {
         self.range_limits = limits;
+        self.watch = Arc::default();
         self
     }
 
@@ -277,7 +284,8 @@ impl Config {
         self.range_limits
     }
 
-    /// Whether `other` is this configuration or a clone of it (clones share the opened root).
+    /// Whether `other` is this configuration or a clone of it (clones share the opened root;
+    /// every builder call makes a new configuration).
     pub fn is_same(&self, other: &Config) -> bool {
         Arc::ptr_eq(&self.watch, &other.watch)
     }
@@ -479,6 +487,17 @@ mod tests {
         assert!(e.message.contains(".root("));
         let e = Config::new(Backend::Simple).current_root().unwrap_err();
         assert_eq!(e.status(), 500);
+    }
+
+    #[test]
+    fn clones_are_the_same_configuration_and_variants_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = Config::new(Backend::Nginx).root(dir.path()).url("/a");
+        assert!(base.is_same(&base.clone()));
+        assert!(!base.is_same(&base.clone().url("/b")));
+        assert!(!base.is_same(&base.clone().with_backend(Backend::Caddy)));
+        assert!(!base.is_same(&base.clone().denied_status(404)));
+        assert!(!base.is_same(&base.clone().check_file_exists(false)));
     }
 
     #[test]
