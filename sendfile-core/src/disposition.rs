@@ -79,22 +79,29 @@ pub const DEFAULT_FILENAME: &str = "download";
 ///     assert!(!is_removed_from_filename(c));
 /// }
 /// ```
+#[inline]
 pub fn is_removed_from_filename(c: char) -> bool {
-    c.is_control() || c == '/' || c == '\\' || is_invisible(c)
+    if c.is_ascii() {
+        return c.is_ascii_control() || c == '/' || c == '\\';
+    }
+    c.is_control() || is_invisible(c)
 }
 
 /// When `name` has nothing but spaces and dots before its extension (or is only spaces and
 /// dots), the byte index from which `name` is kept after [`DEFAULT_FILENAME`]: the start of
 /// the extension, or `name.len()` when there is no extension worth keeping.
 fn blank_stem(name: &str) -> Option<usize> {
-    let blank = |s: &str| s.bytes().all(|b| b == b' ' || b == b'.');
-    match name.rfind('.') {
-        Some(dot) if blank(&name[..dot]) => {
-            Some(if blank(&name[dot..]) { name.len() } else { dot })
-        }
-        Some(_) => None,
-        None => blank(name).then_some(name.len()),
+    let bytes = name.as_bytes();
+    let Some(first) = bytes.iter().position(|&b| b != b' ' && b != b'.') else {
+        return Some(name.len());
+    };
+    // The usual name starts with its stem; a dot after the first other character means that
+    // character is in the stem.
+    if first == 0 || bytes[first..].contains(&b'.') {
+        return None;
     }
+    // Only spaces and dots before `first`: the extension starts at the last of those dots.
+    bytes[..first].iter().rposition(|&b| b == b'.')
 }
 
 /// Whether `byte` is an RFC 8187 `attr-char`, left unencoded in `filename*`.
@@ -164,7 +171,12 @@ fn push_fallback(out: &mut String, clean: &str) {
 /// );
 /// ```
 pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
-    let clean: Cow<'_, str> = if filename.chars().any(is_removed_from_filename) {
+    // Printable ASCII other than `/` and `\` is never removed: one pass over the bytes settles
+    // the usual name before any character is decoded.
+    let maybe_removed = filename
+        .bytes()
+        .any(|b| !(b' '..=b'~').contains(&b) || b == b'/' || b == b'\\');
+    let clean: Cow<'_, str> = if maybe_removed && filename.chars().any(is_removed_from_filename) {
         Cow::Owned(
             filename
                 .chars()
@@ -653,6 +665,29 @@ mod tests {
             content_disposition(Attachment, " a .pdf"),
             r#"attachment; filename=" a .pdf""#
         );
+    }
+
+    #[test]
+    fn blank_stem_finds_the_extension_to_keep() {
+        let cases = [
+            ("", Some(0)),
+            ("   ", Some(3)),
+            (" . ", Some(3)),
+            ("..", Some(2)),
+            (".pdf", Some(0)),
+            ("   .pdf", Some(3)),
+            (". .tar", Some(2)),
+            ("....etcpasswd", Some(3)),
+            ("a", None),
+            ("  x", None),
+            (" a .pdf", None),
+            ("summary.pdf", None),
+            ("a.", None),
+            (". x.y", None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(blank_stem(name), expected, "{name:?}");
+        }
     }
 
     #[test]
