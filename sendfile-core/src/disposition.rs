@@ -28,12 +28,16 @@
 //!   fallback left with nothing but spaces and dots before its extension gets `download` in
 //!   front of it, as above.
 //! - `filename*=UTF-8''...` (RFC 8187), present whenever the fallback text is not exactly the
-//!   name, so always for a name containing `=?`, `%`, `"`, `\` or non-ASCII. Every byte outside
+//!   name, so always for a name containing `=?`, `%`, `"` or non-ASCII. Every byte outside
 //!   the RFC 8187 `attr-char` set is percent-encoded, so it decodes back to the name exactly: for
 //!   a name without removed characters and with something before its extension, the name as
 //!   given.
 //!
 //! The header value never contains a control character, CR, LF or NUL.
+//!
+//! [`saved_name`] gives the name a browser saves under. Removing characters can join what was
+//! apart: `evil.htm\u{200B}l` is saved as `evil.html`. An application that checks the
+//! extension of a download name must check the one [`saved_name`] returns.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -171,26 +175,7 @@ fn push_fallback(out: &mut String, clean: &str) {
 /// );
 /// ```
 pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
-    // Printable ASCII other than `/` and `\` is never removed: one pass over the bytes settles
-    // the usual name before any character is decoded.
-    let maybe_removed = filename
-        .bytes()
-        .any(|b| !(b' '..=b'~').contains(&b) || b == b'/' || b == b'\\');
-    let clean: Cow<'_, str> = if maybe_removed && filename.chars().any(is_removed_from_filename) {
-        Cow::Owned(
-            filename
-                .chars()
-                .filter(|&c| !is_removed_from_filename(c))
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(filename)
-    };
-    // Nothing but spaces and dots before the extension: no name to save under.
-    let name = match blank_stem(&clean) {
-        Some(keep) => Cow::Owned(format!("{DEFAULT_FILENAME}{}", &clean[keep..])),
-        None => clean,
-    };
+    let name = saved_name(filename);
     let mut out = String::with_capacity(kind.as_str().len() + 16 + name.len() * 4);
     out.push_str(kind.as_str());
     out.push_str("; filename=\"");
@@ -216,6 +201,45 @@ pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
         }
     }
     out
+}
+
+/// The name under which a browser that reads `filename*` saves `filename`: the name cleaned of
+/// the characters of [`is_removed_from_filename`], and `download` in front of its extension
+/// when nothing but spaces and dots was before it (see the [module documentation](self)).
+///
+/// This is the name whose extension matters. Cleaning removes characters, so it can join an
+/// extension that was split: check the extension of this name, not of the one given.
+///
+/// ```
+/// use sendfile_core::disposition::saved_name;
+///
+/// assert_eq!(saved_name("report.pdf"), "report.pdf");
+/// assert_eq!(saved_name("evil.htm\u{200B}l"), "evil.html");
+/// assert_eq!(saved_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+/// assert_eq!(saved_name("   .pdf"), "download.pdf");
+/// assert_eq!(saved_name(""), "download");
+/// ```
+pub fn saved_name(filename: &str) -> Cow<'_, str> {
+    // Printable ASCII other than `/` and `\` is never removed: one pass over the bytes settles
+    // the usual name before any character is decoded.
+    let maybe_removed = filename
+        .bytes()
+        .any(|b| !(b' '..=b'~').contains(&b) || b == b'/' || b == b'\\');
+    let clean: Cow<'_, str> = if maybe_removed && filename.chars().any(is_removed_from_filename) {
+        Cow::Owned(
+            filename
+                .chars()
+                .filter(|&c| !is_removed_from_filename(c))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(filename)
+    };
+    // Nothing but spaces and dots before the extension: no name to save under.
+    match blank_stem(&clean) {
+        Some(keep) => Cow::Owned(format!("{DEFAULT_FILENAME}{}", &clean[keep..])),
+        None => clean,
+    }
 }
 
 /// Types that [`content_type_for`] sets itself instead of asking `mime_guess`, by lowercase
@@ -855,6 +879,7 @@ mod tests {
             // its extension); when absent, the fallback is that name; so the name a modern
             // browser uses is always that name.
             let expected = expected_name(name);
+            prop_assert_eq!(saved_name(name), expected.as_str());
             if expected.contains("=?") {
                 prop_assert!(star.is_some(), "{:?}", value);
             }
