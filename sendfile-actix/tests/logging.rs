@@ -177,6 +177,7 @@ async fn request_paths_are_escaped_in_every_log_line() {
         "invoice%e2%80%aefdp.exe",
         "c1%c2%85%c2%9b31m%7f.txt",
         "tab%09vt%0bff%0c.txt",
+        "nul%00byte.txt",
         // Outside the root: by `..`, by an absolute path, through a symlink.
         "..%2f..%2f%0d%0aetc/passwd",
         "%2fetc%2fpasswd%0a%1b%5b2J",
