@@ -14,7 +14,10 @@ use crate::SendFileConfig;
 /// As a response: 404 for a file that is missing, outside the root or not a regular file (the
 /// precise reason goes to the log, never to the client); 403, or the configured status, for a
 /// denied permission; 500 for a configuration problem. The response body is a short generic
-/// text: it never contains a filesystem path. The [`Display`](fmt::Display) text is for logs.
+/// text: it never contains a filesystem path. The [`Display`](fmt::Display) text is for logs:
+/// the requested path and every other request-derived value in it are escaped with
+/// [`sendfile_core::logsafe::LogSafe`], so a URL with `%0d%0a` or `%1b` cannot forge a log line
+/// or send a terminal escape sequence.
 #[derive(Debug)]
 pub struct SendFileError {
     error: Error,
@@ -47,7 +50,9 @@ impl SendFileError {
         self.error
     }
 
-    /// Writes the error to the log at a level that fits it.
+    /// Writes the error to the log at a level that fits it. Each line is the escaped
+    /// [`Display`](fmt::Display) text of the core error: no raw control character reaches the
+    /// log.
     pub(crate) fn log(&self) {
         match &self.error {
             Error::NotFound {

@@ -281,8 +281,8 @@ impl Root {
         let below = self.below_root(requested).ok_or_else(|| {
             log::debug!(
                 "{} is absolute and not below the root {}",
-                requested.display(),
-                self.configured.display()
+                crate::logsafe::LogSafe::path(requested),
+                crate::logsafe::LogSafe::path(&self.configured)
             );
             not_found(NotFoundReason::OutsideRoot)
         })?;
@@ -342,9 +342,9 @@ impl Root {
         } else {
             log::debug!(
                 "{} runs through {}, which leads outside the root {}",
-                requested.display(),
-                existing.display(),
-                self.real.display()
+                crate::logsafe::LogSafe::path(requested),
+                crate::logsafe::LogSafe::path(&existing),
+                crate::logsafe::LogSafe::path(&self.real)
             );
             Err(Error::not_found(NotFoundReason::OutsideRoot, requested))
         }
@@ -381,7 +381,7 @@ impl Root {
                 Err(linux::Unsupported) => {
                     log::warn!(
                         "openat2 became unavailable; confinement to {} falls back to path checks",
-                        self.real.display()
+                        crate::logsafe::LogSafe::path(&self.real)
                     );
                 }
                 Ok(found) => return found,
@@ -649,9 +649,9 @@ fn canonical_below(canonical: &Path, real_root: &Path, requested: &Path) -> Resu
         Err(_) => {
             log::debug!(
                 "{} resolves to {}, outside the root {}",
-                requested.display(),
-                canonical.display(),
-                real_root.display()
+                crate::logsafe::LogSafe::path(requested),
+                crate::logsafe::LogSafe::path(canonical),
+                crate::logsafe::LogSafe::path(real_root)
             );
             Err(Error::not_found(NotFoundReason::OutsideRoot, requested))
         }
@@ -774,7 +774,7 @@ mod linux {
                 log::warn!(
                     "openat2 is not usable here ({e}); confinement to {} uses path checks, \
                      which are not race-free",
-                    real.display()
+                    crate::logsafe::LogSafe::path(real)
                 );
                 Ok(None)
             }
@@ -853,7 +853,10 @@ mod linux {
                     Err(Errno::NOSYS) => return Err(Unsupported),
                     // A component became a symlink since the canonicalisation.
                     Err(Errno::LOOP) => {
-                        log::debug!("{} changed during resolution", requested.display());
+                        log::debug!(
+                            "{} changed during resolution",
+                            crate::logsafe::LogSafe::path(requested)
+                        );
                         return Ok(Err(Error::not_found(NotFoundReason::Missing, requested)));
                     }
                     Err(e) => return Ok(Err(map_errno(e, requested))),

@@ -4,27 +4,46 @@
 //!
 //! The name is first *cleaned*: every character for which [`is_removed_from_filename`] holds is
 //! dropped. That is the path separators `/` and `\` (a download name has no directory), Unicode
-//! control characters (C0 including CR, LF, NUL and tab, DEL, C1), the bidirectional controls
-//! that can disguise an extension (`invoice\u{202E}fdp.exe`), and the line and paragraph
-//! separators U+2028 and U+2029. A name that is empty or made only of dots once cleaned becomes
-//! `download`.
+//! control characters (C0 including CR, LF, NUL and tab, DEL, C1), and every invisible
+//! character of [`is_invisible`]: the bidirectional controls that can disguise an extension
+//! (`invoice\u{202E}fdp.exe`), the zero-width characters (U+200B-U+200D, U+2060-U+2064,
+//! U+FEFF), the soft hyphen U+00AD, U+180E, U+034F, the rest of the Unicode format characters
+//! (Cf) and default-ignorable code points, and the line and paragraph separators U+2028 and
+//! U+2029. Nothing can hide in the name: what the user sees is what is saved.
 //!
-//! Two parameters then carry the cleaned name:
+//! A cleaned name that has nothing but spaces and dots before its extension is no name to save
+//! under (browsers and Windows drop leading spaces and dots): it becomes `download` followed by
+//! the extension, so `"   .pdf"` and `".pdf"` become `download.pdf`, and `""`, `"   "` and
+//! `".."` (no extension) become `download`. A dotfile such as `.htaccess` is therefore sent as
+//! `download.htaccess`. Below, "the name" is the cleaned name after this substitution.
+//!
+//! Two parameters then carry the name:
 //! - `filename="..."`, the ASCII fallback for old clients: a quoted-string of printable ASCII.
 //!   `"` and `\` are backslash-escaped; `%` becomes `_` (some browsers percent-decode this
-//!   parameter, which would turn `pct%41.txt` into `pctA.txt`); combining marks U+0300-U+036F
-//!   are dropped (so a decomposed `e\u{301}` becomes `e`); every other non-ASCII character
-//!   becomes `_`.
+//!   parameter, which would turn `pct%41.txt` into `pctA.txt`); a `?` right after `=` becomes
+//!   `_`, so the fallback never contains `=?` and cannot be read as an RFC 2047 encoded-word
+//!   (Chromium decodes `filename="=?utf-8?B?ZXZpbC5odG1s?="` and saves `evil.html`, past an
+//!   application's check of the extension); combining marks U+0300-U+036F are dropped (so a
+//!   decomposed `e\u{301}` becomes `e`); every other non-ASCII character becomes `_`. A
+//!   fallback left with nothing but spaces and dots before its extension gets `download` in
+//!   front of it, as above.
 //! - `filename*=UTF-8''...` (RFC 8187), present whenever the fallback text is not exactly the
-//!   cleaned name. Every byte outside the RFC 8187 `attr-char` set is percent-encoded, so it
-//!   decodes back to the cleaned name: for a name without removed characters, the name itself.
+//!   name, so always for a name containing `=?`, `%`, `"` or non-ASCII. Every byte outside
+//!   the RFC 8187 `attr-char` set is percent-encoded, so it decodes back to the name exactly: for
+//!   a name without removed characters and with something before its extension, the name as
+//!   given.
 //!
 //! The header value never contains a control character, CR, LF or NUL.
+//!
+//! [`saved_name`] gives the name a browser saves under. Removing characters can join what was
+//! apart: `evil.htm\u{200B}l` is saved as `evil.html`. An application that checks the
+//! extension of a download name must check the one [`saved_name`] returns.
 
 use std::borrow::Cow;
 use std::path::Path;
 
 use crate::encode::push_pct;
+use crate::logsafe::is_invisible;
 
 /// Whether the browser shows the file or saves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,25 +65,47 @@ impl DispositionType {
     }
 }
 
-/// The name used when a file name is empty, or only dots, once cleaned.
+/// The name used when a file name has nothing but spaces and dots before its extension once
+/// cleaned (`download`, followed by the extension if there is one).
 pub const DEFAULT_FILENAME: &str = "download";
 
 /// Whether [`content_disposition`] drops `c` from a file name: `/`, `\`, control characters
-/// (C0, DEL, C1), bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
-/// U+2066-U+2069) and the separators U+2028 and U+2029.
+/// (C0, DEL, C1) and the invisible characters of [`is_invisible`] (bidirectional controls,
+/// zero-width characters, the other format characters, the separators U+2028 and U+2029).
+///
+/// ```
+/// use sendfile_core::disposition::is_removed_from_filename;
+///
+/// for c in ['/', '\\', '\r', '\u{202E}', '\u{200B}', '\u{FEFF}', '\u{AD}'] {
+///     assert!(is_removed_from_filename(c));
+/// }
+/// for c in ['a', ' ', '.', '%', '"', 'é', '\u{301}'] {
+///     assert!(!is_removed_from_filename(c));
+/// }
+/// ```
+#[inline]
 pub fn is_removed_from_filename(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '/' | '\\'
-                | '\u{061C}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{2028}'
-                | '\u{2029}'
-        )
+    if c.is_ascii() {
+        return c.is_ascii_control() || c == '/' || c == '\\';
+    }
+    c.is_control() || is_invisible(c)
+}
+
+/// When `name` has nothing but spaces and dots before its extension (or is only spaces and
+/// dots), the byte index from which `name` is kept after [`DEFAULT_FILENAME`]: the start of
+/// the extension, or `name.len()` when there is no extension worth keeping.
+fn blank_stem(name: &str) -> Option<usize> {
+    let bytes = name.as_bytes();
+    let Some(first) = bytes.iter().position(|&b| b != b' ' && b != b'.') else {
+        return Some(name.len());
+    };
+    // The usual name starts with its stem; a dot after the first other character means that
+    // character is in the stem.
+    if first == 0 || bytes[first..].contains(&b'.') {
+        return None;
+    }
+    // Only spaces and dots before `first`: the extension starts at the last of those dots.
+    bytes[..first].iter().rposition(|&b| b == b'.')
 }
 
 /// Whether `byte` is an RFC 8187 `attr-char`, left unencoded in `filename*`.
@@ -78,6 +119,9 @@ fn is_attr_char(byte: u8) -> bool {
 
 /// Appends the ASCII fallback form of the cleaned name `clean` (without the quotes).
 fn push_fallback(out: &mut String, clean: &str) {
+    // Whether the last character written is `=`: a `?` after it would start an RFC 2047
+    // encoded-word.
+    let mut after_equals = false;
     for c in clean.chars() {
         match c {
             '"' | '\\' => {
@@ -85,19 +129,23 @@ fn push_fallback(out: &mut String, clean: &str) {
                 out.push(c);
             }
             '%' => out.push('_'),
+            '?' if after_equals => out.push('_'),
             ' '..='~' => out.push(c),
-            '\u{0300}'..='\u{036F}' => {}
+            // Dropped: writes nothing, so what came before still counts.
+            '\u{0300}'..='\u{036F}' => continue,
             _ => out.push('_'),
         }
+        after_equals = c == '=';
     }
 }
 
 /// The Content-Disposition value for `filename`.
 ///
-/// Always a `filename="..."` ASCII fallback (quoted-string, `\` and `"` escaped, control
-/// characters, `/` and `\` removed, non-ASCII replaced), plus `filename*=UTF-8''...` whenever
-/// the fallback is not exactly the name. Never contains CR, LF or NUL. The
-/// [module documentation](self) gives every rule.
+/// Always a `filename="..."` ASCII fallback (quoted-string, `\` and `"` escaped, control and
+/// invisible characters, `/` and `\` removed, non-ASCII replaced, never an RFC 2047
+/// encoded-word), plus `filename*=UTF-8''...` whenever the fallback is not exactly the name.
+/// A name with nothing before its extension becomes `download`. Never contains CR, LF or NUL.
+/// The [module documentation](self) gives every rule.
 ///
 /// ```
 /// use sendfile_core::disposition::{DispositionType, content_disposition};
@@ -115,9 +163,69 @@ fn push_fallback(out: &mut String, clean: &str) {
 ///     content_disposition(DispositionType::Attachment, r#"a";x=y.bat"#),
 ///     r#"attachment; filename="a\";x=y.bat"; filename*=UTF-8''a%22%3Bx%3Dy.bat"#,
 /// );
+/// // An RFC 2047 encoded-word is never decodable in the fallback; `filename*` has the name.
+/// assert_eq!(
+///     content_disposition(DispositionType::Attachment, "=?utf-8?B?ZXZpbC5odG1s?="),
+///     r#"attachment; filename="=_utf-8?B?ZXZpbC5odG1s?="; filename*=UTF-8''%3D%3Futf-8%3FB%3FZXZpbC5odG1s%3F%3D"#,
+/// );
+/// // Nothing before the extension: `download`, keeping the extension.
+/// assert_eq!(
+///     content_disposition(DispositionType::Attachment, "   .pdf"),
+///     r#"attachment; filename="download.pdf""#,
+/// );
 /// ```
 pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
-    let clean: Cow<'_, str> = if filename.chars().any(is_removed_from_filename) {
+    let name = saved_name(filename);
+    let mut out = String::with_capacity(kind.as_str().len() + 16 + name.len() * 4);
+    out.push_str(kind.as_str());
+    out.push_str("; filename=\"");
+    let fallback_start = out.len();
+    push_fallback(&mut out, &name);
+    let fallback = &out[fallback_start..];
+    let exact = fallback == name;
+    // The fallback can still lose its stem when it was made only of dropped combining marks
+    // (`\u{301}.pdf`); `filename*` then carries the name.
+    if let Some(keep) = blank_stem(fallback) {
+        out.replace_range(fallback_start..fallback_start + keep, DEFAULT_FILENAME);
+    }
+    out.push('"');
+
+    if !exact {
+        out.push_str("; filename*=UTF-8''");
+        for byte in name.bytes() {
+            if is_attr_char(byte) {
+                out.push(char::from(byte));
+            } else {
+                push_pct(&mut out, byte);
+            }
+        }
+    }
+    out
+}
+
+/// The name under which a browser that reads `filename*` saves `filename`: the name cleaned of
+/// the characters of [`is_removed_from_filename`], and `download` in front of its extension
+/// when nothing but spaces and dots was before it (see the [module documentation](self)).
+///
+/// This is the name whose extension matters. Cleaning removes characters, so it can join an
+/// extension that was split: check the extension of this name, not of the one given.
+///
+/// ```
+/// use sendfile_core::disposition::saved_name;
+///
+/// assert_eq!(saved_name("report.pdf"), "report.pdf");
+/// assert_eq!(saved_name("evil.htm\u{200B}l"), "evil.html");
+/// assert_eq!(saved_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+/// assert_eq!(saved_name("   .pdf"), "download.pdf");
+/// assert_eq!(saved_name(""), "download");
+/// ```
+pub fn saved_name(filename: &str) -> Cow<'_, str> {
+    // Printable ASCII other than `/` and `\` is never removed: one pass over the bytes settles
+    // the usual name before any character is decoded.
+    let maybe_removed = filename
+        .bytes()
+        .any(|b| !(b' '..=b'~').contains(&b) || b == b'/' || b == b'\\');
+    let clean: Cow<'_, str> = if maybe_removed && filename.chars().any(is_removed_from_filename) {
         Cow::Owned(
             filename
                 .chars()
@@ -127,32 +235,11 @@ pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
     } else {
         Cow::Borrowed(filename)
     };
-    let mut out = String::with_capacity(kind.as_str().len() + 16 + clean.len() * 4);
-    out.push_str(kind.as_str());
-    out.push_str("; filename=\"");
-    let fallback_start = out.len();
-    push_fallback(&mut out, &clean);
-    let fallback = &out[fallback_start..];
-    let exact = fallback == clean;
-    // Empty, `.` or `..` is no name to save under (an empty clean name also lands here, and
-    // then needs no `filename*`).
-    if fallback.bytes().all(|b| b == b'.') {
-        out.truncate(fallback_start);
-        out.push_str(DEFAULT_FILENAME);
+    // Nothing but spaces and dots before the extension: no name to save under.
+    match blank_stem(&clean) {
+        Some(keep) => Cow::Owned(format!("{DEFAULT_FILENAME}{}", &clean[keep..])),
+        None => clean,
     }
-    out.push('"');
-
-    if !exact {
-        out.push_str("; filename*=UTF-8''");
-        for byte in clean.bytes() {
-            if is_attr_char(byte) {
-                out.push(char::from(byte));
-            } else {
-                push_pct(&mut out, byte);
-            }
-        }
-    }
-    out
 }
 
 /// Types that [`content_type_for`] sets itself instead of asking `mime_guess`, by lowercase
@@ -376,9 +463,10 @@ mod tests {
 
     #[test]
     fn separators_are_removed_in_both_parameters() {
+        // Once cleaned, nothing but dots before the last dot: `download` and the "extension".
         assert_eq!(
             content_disposition(Attachment, "../../etc/passwd"),
-            r#"attachment; filename="....etcpasswd""#
+            r#"attachment; filename="download.etcpasswd""#
         );
         assert_eq!(
             content_disposition(Attachment, r"C:\Users\x\evil.exe"),
@@ -522,6 +610,139 @@ mod tests {
     }
 
     #[test]
+    fn encoded_word_names_get_filename_star_and_a_fallback_that_cannot_decode() {
+        // Chromium decodes an RFC 2047 encoded-word in `filename`: `=?utf-8?B?ZXZpbC5odG1s?=`
+        // would be saved as `evil.html`, past an application's check of the extension.
+        assert_eq!(
+            content_disposition(Attachment, "=?utf-8?B?ZXZpbC5odG1s?="),
+            r#"attachment; filename="=_utf-8?B?ZXZpbC5odG1s?="; filename*=UTF-8''%3D%3Futf-8%3FB%3FZXZpbC5odG1s%3F%3D"#
+        );
+        for name in [
+            "=?utf-8?B?ZXZpbC5odG1s?=",
+            "=?UTF-8?Q?evil.html?=",
+            "=?Utf-8?q?evil=2Ehtml?=",
+            "=?iso-8859-1?b?ZXZpbC5odG1s?=",
+            "report =?utf-8?B?ZXZpbC5odG1s?= final.pdf",
+            "a=?b.txt",
+            "==??==??.txt",
+        ] {
+            let value = content_disposition(Attachment, name);
+            let (fallback, star) = names(&value);
+            assert!(!fallback.contains("=?"), "{value}");
+            assert_eq!(star.as_deref(), Some(name), "{value}");
+        }
+        // The shape can also appear once a character is removed or dropped from the fallback.
+        for (name, clean) in [
+            (
+                "=\u{200B}?utf-8?B?ZXZpbC5odG1s?=",
+                "=?utf-8?B?ZXZpbC5odG1s?=",
+            ),
+            (
+                "=\u{301}?utf-8?B?ZXZpbC5odG1s?=",
+                "=\u{301}?utf-8?B?ZXZpbC5odG1s?=",
+            ),
+            ("=\r\n?utf-8?B?ZXZpbC5odG1s?=", "=?utf-8?B?ZXZpbC5odG1s?="),
+        ] {
+            let value = content_disposition(Attachment, name);
+            let (fallback, star) = names(&value);
+            assert!(!fallback.contains("=?"), "{value}");
+            assert_eq!(star.as_deref(), Some(clean), "{value}");
+        }
+        // A lone `?` or `=` is no encoded-word and stays as it is.
+        assert_eq!(
+            content_disposition(Inline, "a?=b=.txt"),
+            r#"inline; filename="a?=b=.txt""#
+        );
+    }
+
+    #[test]
+    fn blank_names_become_download_keeping_the_extension() {
+        for name in [
+            " ",
+            "   ",
+            " . ",
+            ". .",
+            "\u{200B}",
+            "\u{FEFF} \u{2060}",
+            " /\\ ",
+        ] {
+            assert_eq!(
+                content_disposition(Attachment, name),
+                r#"attachment; filename="download""#,
+                "{name:?}"
+            );
+        }
+        for (name, expected) in [
+            ("   .pdf", r#"attachment; filename="download.pdf""#),
+            (".pdf", r#"attachment; filename="download.pdf""#),
+            (" . .tar", r#"attachment; filename="download.tar""#),
+            ("\u{200B}.exe", r#"attachment; filename="download.exe""#),
+            (
+                " .pdé",
+                r#"attachment; filename="download.pd_"; filename*=UTF-8''download.pd%C3%A9"#,
+            ),
+        ] {
+            assert_eq!(content_disposition(Attachment, name), expected, "{name:?}");
+        }
+        // A name with something before its extension keeps it, spaces included.
+        assert_eq!(
+            content_disposition(Attachment, " a .pdf"),
+            r#"attachment; filename=" a .pdf""#
+        );
+    }
+
+    #[test]
+    fn blank_stem_finds_the_extension_to_keep() {
+        let cases = [
+            ("", Some(0)),
+            ("   ", Some(3)),
+            (" . ", Some(3)),
+            ("..", Some(2)),
+            (".pdf", Some(0)),
+            ("   .pdf", Some(3)),
+            (". .tar", Some(2)),
+            ("....etcpasswd", Some(3)),
+            ("a", None),
+            ("  x", None),
+            (" a .pdf", None),
+            ("summary.pdf", None),
+            ("a.", None),
+            (". x.y", None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(blank_stem(name), expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn invisible_characters_are_removed_in_both_parameters() {
+        let cases = [
+            ("a\u{200B}b.txt", "ab.txt"),
+            ("a\u{200C}\u{200D}b.txt", "ab.txt"),
+            ("\u{FEFF}bom.txt", "bom.txt"),
+            ("soft\u{AD}hyphen.txt", "softhyphen.txt"),
+            ("word\u{2060}joiner\u{2064}.txt", "wordjoiner.txt"),
+            ("mongolian\u{180E}.txt", "mongolian.txt"),
+            ("cgj\u{34F}.txt", "cgj.txt"),
+            ("tag\u{E0041}\u{E007F}.txt", "tag.txt"),
+            ("evil.pdf\u{2066}.exe", "evil.pdf.exe"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(
+                content_disposition(Attachment, name),
+                format!(r#"attachment; filename="{expected}""#),
+                "{name:?}"
+            );
+        }
+        // With a name that needs `filename*`, it is removed there too.
+        let value = content_disposition(Attachment, "r\u{E9}sum\u{E9}\u{200B}.pdf");
+        assert_eq!(
+            value,
+            r#"attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"#
+        );
+    }
+
+    #[test]
     fn content_types() {
         let cases = [
             ("a.txt", "text/plain; charset=utf-8"),
@@ -590,8 +811,41 @@ mod tests {
     /// Mostly the characters that matter, plus any character at all.
     fn hostile_name() -> impl Strategy<Value = String> {
         let hostile = prop::sample::select(vec![
-            '"', '\\', '/', '%', ';', ' ', '\'', '\r', '\n', '\0', '\t', '\u{7f}', '\u{85}',
-            '\u{202e}', '\u{2028}', 'é', '\u{301}', '😀', '*', '=', ',', 'a', '.', '4', '1',
+            '"',
+            '\\',
+            '/',
+            '%',
+            ';',
+            ' ',
+            '\'',
+            '\r',
+            '\n',
+            '\0',
+            '\t',
+            '\u{7f}',
+            '\u{85}',
+            '\u{202e}',
+            '\u{2028}',
+            'é',
+            '\u{301}',
+            '😀',
+            '*',
+            '=',
+            ',',
+            'a',
+            '.',
+            '4',
+            '1',
+            '?',
+            '=',
+            '?',
+            'B',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{FEFF}',
+            '\u{AD}',
+            '\u{E0041}',
+            ' ',
         ]);
         prop::collection::vec(prop_oneof![hostile, any::<char>()], 0..40)
             .prop_map(|chars| chars.into_iter().collect())
@@ -618,13 +872,48 @@ mod tests {
             prop_assert!(!fallback.is_empty());
             prop_assert!(fallback.bytes().all(|b| (0x20..0x7F).contains(&b)));
             prop_assert!(!fallback.contains('%'));
-            let clean_name =
-                !name.chars().any(is_removed_from_filename) && !name.bytes().all(|b| b == b'.');
-            if clean_name {
-                prop_assert_eq!(star.unwrap_or(fallback), name);
+            // Never an RFC 2047 encoded-word, never a name without a stem.
+            prop_assert!(!fallback.contains("=?"), "{:?}", value);
+            prop_assert!(has_stem(&fallback), "{:?}", value);
+            // `filename*`, when present, decodes back to the cleaned name (or `download` and
+            // its extension); when absent, the fallback is that name; so the name a modern
+            // browser uses is always that name.
+            let expected = expected_name(name);
+            prop_assert_eq!(saved_name(name), expected.as_str());
+            if expected.contains("=?") {
+                prop_assert!(star.is_some(), "{:?}", value);
             }
+            if let Some(star) = &star {
+                prop_assert_eq!(star, &expected);
+            } else {
+                prop_assert_eq!(&fallback, &expected);
+            }
+            prop_assert_eq!(star.unwrap_or(fallback), expected);
         }
         Ok(())
+    }
+
+    /// Whether `name` has something other than spaces and dots before its extension.
+    fn has_stem(name: &str) -> bool {
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        !stem.trim_matches([' ', '.']).is_empty()
+    }
+
+    /// The name a modern browser should save under, by the module documentation's rules.
+    fn expected_name(name: &str) -> String {
+        let clean: String = name
+            .chars()
+            .filter(|&c| !is_removed_from_filename(c))
+            .collect();
+        if has_stem(&clean) {
+            return clean;
+        }
+        match clean.rsplit_once('.') {
+            Some((_, ext)) if !ext.trim_matches([' ', '.']).is_empty() => {
+                format!("{DEFAULT_FILENAME}.{ext}")
+            }
+            _ => DEFAULT_FILENAME.to_owned(),
+        }
     }
 
     proptest! {

@@ -6,7 +6,7 @@
 //!
 //! The order of evaluation is the one of RFC 9110 §13.2.2:
 //!
-//! 1. `If-Match` (strong comparison, `*` matches anything); when absent,
+//! 1. `If-Match` (strong comparison, `*` matches anything, an empty list nothing); when absent,
 //!    `If-Unmodified-Since` (second precision, ignored when unparseable or when the
 //!    modification time is unknown). A failure gives **412**.
 //! 2. `If-None-Match` (weak comparison, `*` matches anything); a match gives **304** for
@@ -14,7 +14,8 @@
 //!    and HEAD only): not modified gives **304**.
 //! 3. `Range` (GET and HEAD only), honoured only when `If-Range` is absent or matches: a
 //!    strong entity tag equal to ours (a weak one never matches), or a date equal to
-//!    `Last-Modified` to the second. Otherwise the whole file is sent with **200**.
+//!    `Last-Modified` to the second. Otherwise (a stale validator, or an `If-Range` that is
+//!    not a validator at all, empty included) the whole file is sent with **200**.
 //! 4. The `Range` value itself, unit `bytes` only (see below): **206** for one range,
 //!    **206** `multipart/byteranges` for several, **416** when none overlaps the file.
 //!
@@ -42,8 +43,20 @@
 //!   and at both ends of the value; empty list elements (`bytes=,0-1,`) are skipped. The
 //!   unit is compared case-insensitively.
 //!
-//! Conditional and range header values are read as given; an empty (or all-whitespace)
-//! value counts as an absent header, as in Go's `net/http`.
+//! Conditional and range header values are read as given. A header that is present counts as
+//! present even when its value is empty or blank (as in nginx; Go's `net/http` instead takes
+//! an empty value for an absent header):
+//!
+//! - an empty `If-Match` is an empty list, which matches nothing: **412**;
+//! - an empty `If-None-Match` matches nothing either (the request goes on), and because it is
+//!   present `If-Modified-Since` is not evaluated;
+//! - an empty `If-Range`, like any value that is neither an entity-tag nor an HTTP-date, is
+//!   no validator: `Range` is ignored and the whole file is sent with **200**;
+//! - an empty `If-Unmodified-Since`, `If-Modified-Since` or `Range` is invalid and ignored,
+//!   which is the same as absent.
+//!
+//! An adapter must therefore pass a header that is present with an empty value as
+//! `Some("")`, never as `None`.
 
 use std::collections::hash_map::RandomState;
 use std::fmt::Write as _;
@@ -66,7 +79,9 @@ pub enum Method {
 }
 
 /// The request fields the engine reads. Several header lines of one field are joined with
-/// `", "` by the adapter; a value that is not valid UTF-8 is passed as `None`... (see field docs).
+/// `", "` by the adapter. `None` means the header is absent; a header present with an empty
+/// value is `Some("")`, which is not the same (an empty `If-Match` fails with 412, an empty
+/// `If-Range` makes the engine ignore `Range`; see the [module documentation](self)).
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     /// The method.
@@ -259,9 +274,11 @@ pub fn evaluate(
     let safe_method = matches!(request.method, Method::Get | Method::Head);
 
     // 1. If-Match, else If-Unmodified-Since.
-    let precondition = match present(request.if_match) {
+    // An empty If-Match is an empty list: it matches nothing and fails.
+    let precondition = match request.if_match {
         Some(value) => Some(if_match(value, &etag)),
-        None => present(request.if_unmodified_since)
+        None => request
+            .if_unmodified_since
             .and_then(|value| if_unmodified_since(value, modified)),
     };
     if precondition == Some(false) {
@@ -269,7 +286,8 @@ pub fn evaluate(
     }
 
     // 2. If-None-Match, else If-Modified-Since.
-    let not_modified = match present(request.if_none_match) {
+    // An empty If-None-Match matches nothing, and still hides If-Modified-Since.
+    let not_modified = match request.if_none_match {
         Some(value) => {
             if if_none_match_matches(value, &etag) {
                 if !safe_method {
@@ -282,7 +300,8 @@ pub fn evaluate(
         }
         None => {
             safe_method
-                && present(request.if_modified_since)
+                && request
+                    .if_modified_since
                     .is_some_and(|value| not_modified_since(value, modified))
         }
     };
@@ -290,13 +309,15 @@ pub fn evaluate(
         return no_body(304, validators(&etag, last_modified.as_deref()));
     }
 
-    // 3. Range, when If-Range allows it.
-    let outcome = match present(request.range) {
+    // 3. Range, when If-Range allows it; an If-Range that is no validator (an empty one
+    // included) never does.
+    let outcome = match request.range {
         Some(range)
             if safe_method
                 && limits.max_ranges > 0
                 && meta.len > 0
-                && present(request.if_range)
+                && request
+                    .if_range
                     .is_none_or(|value| if_range_matches(value, &etag, modified)) =>
         {
             parse_ranges(range, meta.len, limits.max_ranges)
@@ -384,11 +405,6 @@ fn validators(etag: &str, last_modified: Option<&str>) -> Vec<Header> {
         headers.push(Header::new("Last-Modified", date));
     }
     headers
-}
-
-/// The value, unless the header is absent or blank.
-fn present(value: Option<&str>) -> Option<&str> {
-    value.map(trim_ows).filter(|v| !v.is_empty())
 }
 
 /// Strips optional whitespace (space and horizontal tab) from both ends.
@@ -813,6 +829,25 @@ mod tests {
     }
 
     #[test]
+    fn empty_if_match_is_an_empty_list_and_gives_412() {
+        // RFC 9110 §13.1.1: a present If-Match whose list matches nothing fails, and an empty
+        // field value is an empty list (nginx answers 412 too). It still wins over a passing
+        // If-Unmodified-Since.
+        for value in ["", " ", "\t ", ",", " , ,"] {
+            for method in [Method::Get, Method::Head, Method::Other] {
+                let mut request = Request::new(method);
+                request.if_match = Some(value);
+                request.if_unmodified_since = Some(AFTER);
+                request.range = Some("bytes=0-1");
+                let decision = eval(&request, 10);
+                assert_eq!(decision.status, 412, "If-Match: {value:?} ({method:?})");
+                assert_eq!(decision.body, BodyPlan::Empty);
+                assert!(decision.headers.is_empty(), "{:?}", decision.headers);
+            }
+        }
+    }
+
+    #[test]
     fn if_match_uses_strong_comparison() {
         let weak = format!("W/{}", meta(10).etag());
         let mut request = get();
@@ -912,6 +947,21 @@ mod tests {
     }
 
     #[test]
+    fn empty_if_none_match_matches_nothing_and_still_hides_if_modified_since() {
+        // An empty list matches no entity tag, so the condition holds (200); and since
+        // If-None-Match is present, If-Modified-Since is not evaluated (RFC 9110 §13.2.2
+        // step 3; nginx also answers 200).
+        for value in ["", " ", ","] {
+            let mut request = get();
+            request.if_none_match = Some(value);
+            request.if_modified_since = Some(LM);
+            let decision = eval(&request, 10);
+            assert_eq!(decision.status, 200, "If-None-Match: {value:?}");
+            assert_eq!(file_segments(&decision), [(0, 10)]);
+        }
+    }
+
+    #[test]
     fn if_modified_since_only_applies_to_get_and_head() {
         let mut request = Request::new(Method::Head);
         request.if_modified_since = Some(AFTER);
@@ -962,6 +1012,37 @@ mod tests {
         assert_eq!(eval(&request, 10).status, 200);
         request.if_range = Some(BEFORE);
         assert_eq!(eval(&request, 10).status, 200);
+    }
+
+    #[test]
+    fn empty_or_invalid_if_range_ignores_the_range() {
+        // A present If-Range that is neither an entity-tag nor an HTTP-date is no validator:
+        // the range is not honoured (RFC 9110 §13.1.5), as nginx does. An empty field value
+        // is present too, not absent.
+        let etag = meta(10).etag();
+        let trailing = format!("{etag} x");
+        let twice = format!("{etag}, {etag}");
+        for value in [
+            "",
+            " ",
+            "\t",
+            "garbage",
+            "W/",
+            "\"unterminated",
+            trailing.as_str(),
+            twice.as_str(),
+            "Tue, 14 Nov 2023",
+        ] {
+            for method in [Method::Get, Method::Head] {
+                let mut request = Request::new(method);
+                request.range = Some("bytes=0-1");
+                request.if_range = Some(value);
+                let decision = eval(&request, 10);
+                assert_eq!(decision.status, 200, "If-Range: {value:?}");
+                assert_eq!(decision.header("Content-Length"), Some("10"), "{value:?}");
+                assert_eq!(decision.header("Content-Range"), None, "{value:?}");
+            }
+        }
     }
 
     // ---- 4. Range parsing ----

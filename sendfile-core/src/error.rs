@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::logsafe::LogSafe;
+
 /// Why a requested file is answered with "404 Not Found".
 ///
 /// The client only ever sees "not found"; the reason (and the path) are for the log.
@@ -67,7 +69,8 @@ impl fmt::Display for ConfigError {
         write!(
             f,
             "sendfile configuration: {}: {}",
-            self.setting, self.message
+            self.setting,
+            LogSafe::str(&self.message)
         )
     }
 }
@@ -79,6 +82,17 @@ impl std::error::Error for ConfigError {}
 /// Each variant knows the HTTP status it maps to ([`Error::status`]). The [`Display`](fmt::Display)
 /// text is meant for logs and may name filesystem paths; it must never be sent to a client. Use
 /// [`Error::public_message`] for a response body.
+///
+/// Every value the `Display` text interpolates (the requested path, a header name, a reason
+/// that may quote a file name) is written through [`LogSafe`]: a control character from the
+/// request cannot split or colour a log line.
+///
+/// ```
+/// use sendfile_core::{Error, NotFoundReason};
+///
+/// let error = Error::not_found(NotFoundReason::Missing, "a\r\nFORGED line\u{1b}[2J");
+/// assert_eq!(error.to_string(), r"not found: a\r\nFORGED line\x1b[2J: no such file");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -153,18 +167,28 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::NotFound { reason, path } => {
-                write!(f, "not found: {}: {}", path.display(), reason)
+                write!(f, "not found: {}: {}", LogSafe::path(path), reason)
             }
             Error::Forbidden => f.write_str("permission denied by the application's check"),
             Error::Config(e) => fmt::Display::fmt(e, f),
             Error::RootUnavailable(e) => write!(f, "the root is unavailable: {e}"),
             Error::Unrepresentable { backend, reason } => {
-                write!(f, "the {backend} backend cannot send this file: {reason}")
+                write!(
+                    f,
+                    "the {} backend cannot send this file: {}",
+                    LogSafe::str(backend),
+                    LogSafe::str(reason)
+                )
             }
             Error::InvalidHeader { name, reason } => {
-                write!(f, "refused to emit header {name}: {reason}")
+                write!(
+                    f,
+                    "refused to emit header {}: {}",
+                    LogSafe::str(name),
+                    LogSafe::str(reason)
+                )
             }
-            Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::Io(e) => write!(f, "I/O error: {}", LogSafe::str(&e.to_string())),
         }
     }
 }
@@ -182,5 +206,72 @@ impl std::error::Error for Error {
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_inert(text: &str) {
+        assert!(
+            !text
+                .chars()
+                .any(|c| c.is_control() || crate::logsafe::is_invisible(c)),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn display_escapes_every_request_derived_value() {
+        let cases = [
+            (
+                Error::not_found(NotFoundReason::OutsideRoot, "../\r\nWARN x\u{1b}[31m"),
+                r"not found: ../\r\nWARN x\x1b[31m: it resolves to a location outside the root",
+            ),
+            (
+                Error::Unrepresentable {
+                    backend: "caddy".into(),
+                    reason: "the name a\u{202e}b?.txt has a `?`".into(),
+                },
+                r"the caddy backend cannot send this file: the name a\u{202e}b?.txt has a `?`",
+            ),
+            (
+                Error::InvalidHeader {
+                    name: "X-\nInjected".into(),
+                    reason: "bad\u{85}value".into(),
+                },
+                r"refused to emit header X-\nInjected: bad\u{85}value",
+            ),
+            (
+                Error::Config(ConfigError::new(
+                    "SendFileConfig",
+                    "no SendFileConfig for GET /a\r\nb",
+                )),
+                r"sendfile configuration: SendFileConfig: no SendFileConfig for GET /a\r\nb",
+            ),
+            (
+                Error::Io(std::io::Error::other("disk\r\nfull")),
+                r"I/O error: disk\r\nfull",
+            ),
+        ];
+        for (error, expected) in cases {
+            let text = error.to_string();
+            assert_eq!(text, expected);
+            assert_inert(&text);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn display_escapes_non_utf8_paths() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::path::Path::new(OsStr::from_bytes(b"caf\xe9\x1b.txt"));
+        let error = Error::not_found(NotFoundReason::Missing, path);
+        assert_eq!(
+            error.to_string(),
+            r"not found: caf\xe9\x1b.txt: no such file"
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`logsafe`]: request-derived values escaped for log lines and error messages.
 //! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
 //!
 //! No type of any HTTP framework appears in this API: adapters translate.
@@ -21,6 +22,7 @@ pub mod disposition;
 pub mod encode;
 pub mod engine;
 pub mod error;
+pub mod logsafe;
 pub mod meta;
 pub mod nginx;
 pub mod plan;
