@@ -2,8 +2,10 @@
 //!
 //! # The file name in Content-Disposition
 //!
-//! The name is first *cleaned*: every character for which [`is_removed_from_filename`] holds is
-//! dropped. That is the path separators `/` and `\` (a download name has no directory), Unicode
+//! The name is first *cleaned*: every character for which [`is_replaced_in_filename`] holds is
+//! replaced by `_` (replaced, not dropped: dropping would join what it separated, and
+//! `evil.htm\u{200B}l`, whose extension an application checked as `htm\u{200B}l`, would be
+//! saved as `evil.html`). That is the path separators `/` and `\` (a download name has no directory), Unicode
 //! control characters (C0 including CR, LF, NUL and tab, DEL, C1), and every invisible
 //! character of [`is_invisible`]: the bidirectional controls that can disguise an extension
 //! (`invoice\u{202E}fdp.exe`), the zero-width characters (U+200B-U+200D, U+2060-U+2064,
@@ -74,17 +76,17 @@ pub const DEFAULT_FILENAME: &str = "download";
 /// zero-width characters, the other format characters, the separators U+2028 and U+2029).
 ///
 /// ```
-/// use sendfile_core::disposition::is_removed_from_filename;
+/// use sendfile_core::disposition::is_replaced_in_filename;
 ///
 /// for c in ['/', '\\', '\r', '\u{202E}', '\u{200B}', '\u{FEFF}', '\u{AD}'] {
-///     assert!(is_removed_from_filename(c));
+///     assert!(is_replaced_in_filename(c));
 /// }
 /// for c in ['a', ' ', '.', '%', '"', 'é', '\u{301}'] {
-///     assert!(!is_removed_from_filename(c));
+///     assert!(!is_replaced_in_filename(c));
 /// }
 /// ```
 #[inline]
-pub fn is_removed_from_filename(c: char) -> bool {
+pub fn is_replaced_in_filename(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_control() || c == '/' || c == '\\';
     }
@@ -204,18 +206,18 @@ pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
 }
 
 /// The name under which a browser that reads `filename*` saves `filename`: the name cleaned of
-/// the characters of [`is_removed_from_filename`], and `download` in front of its extension
+/// the characters of [`is_replaced_in_filename`], and `download` in front of its extension
 /// when nothing but spaces and dots was before it (see the [module documentation](self)).
 ///
-/// This is the name whose extension matters. Cleaning removes characters, so it can join an
-/// extension that was split: check the extension of this name, not of the one given.
+/// This is the name whose extension matters: check the extension of this name, not of the one
+/// given. Cleaning replaces characters by `_` and never joins what they separated.
 ///
 /// ```
 /// use sendfile_core::disposition::saved_name;
 ///
 /// assert_eq!(saved_name("report.pdf"), "report.pdf");
-/// assert_eq!(saved_name("evil.htm\u{200B}l"), "evil.html");
-/// assert_eq!(saved_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+/// assert_eq!(saved_name("evil.htm\u{200B}l"), "evil.htm_l");
+/// assert_eq!(saved_name("invoice\u{202E}fdp.exe"), "invoice_fdp.exe");
 /// assert_eq!(saved_name("   .pdf"), "download.pdf");
 /// assert_eq!(saved_name(""), "download");
 /// ```
@@ -225,11 +227,11 @@ pub fn saved_name(filename: &str) -> Cow<'_, str> {
     let maybe_removed = filename
         .bytes()
         .any(|b| !(b' '..=b'~').contains(&b) || b == b'/' || b == b'\\');
-    let clean: Cow<'_, str> = if maybe_removed && filename.chars().any(is_removed_from_filename) {
+    let clean: Cow<'_, str> = if maybe_removed && filename.chars().any(is_replaced_in_filename) {
         Cow::Owned(
             filename
                 .chars()
-                .filter(|&c| !is_removed_from_filename(c))
+                .map(|c| if is_replaced_in_filename(c) { '_' } else { c })
                 .collect(),
         )
     } else {
@@ -462,38 +464,41 @@ mod tests {
     }
 
     #[test]
-    fn separators_are_removed_in_both_parameters() {
-        // Once cleaned, nothing but dots before the last dot: `download` and the "extension".
+    fn separators_are_replaced_in_both_parameters() {
+        // Separators become `_`: no directory, and nothing joined.
         assert_eq!(
             content_disposition(Attachment, "../../etc/passwd"),
-            r#"attachment; filename="download.etcpasswd""#
+            r#"attachment; filename=".._.._etc_passwd""#
         );
         assert_eq!(
             content_disposition(Attachment, r"C:\Users\x\evil.exe"),
-            r#"attachment; filename="C:Usersxevil.exe""#
+            r#"attachment; filename="C:_Users_x_evil.exe""#
         );
         let value = content_disposition(Attachment, "dir/ü\\x.txt");
         assert_eq!(
             value,
-            r#"attachment; filename="dir_x.txt"; filename*=UTF-8''dir%C3%BCx.txt"#
+            r#"attachment; filename="dir___x.txt"; filename*=UTF-8''dir_%C3%BC_x.txt"#
         );
     }
 
     #[test]
-    fn control_characters_are_removed() {
+    fn control_characters_are_replaced() {
         let value = content_disposition(Attachment, "a\r\nSet-Cookie: x=1\0\t\u{7f}\u{85}b.txt");
-        assert_eq!(value, r#"attachment; filename="aSet-Cookie: x=1b.txt""#);
+        assert_eq!(
+            value,
+            r#"attachment; filename="a__Set-Cookie: x=1____b.txt""#
+        );
         for c in value.chars() {
             assert!(!c.is_control(), "{value:?}");
         }
     }
 
     #[test]
-    fn bidi_and_line_separators_are_removed() {
+    fn bidi_and_line_separators_are_replaced() {
         let value = content_disposition(Attachment, "invoice\u{202E}fdp.exe");
-        assert_eq!(value, r#"attachment; filename="invoicefdp.exe""#);
+        assert_eq!(value, r#"attachment; filename="invoice_fdp.exe""#);
         let value = content_disposition(Attachment, "a\u{2028}b\u{2029}c\u{2066}d\u{200F}.txt");
-        assert_eq!(value, r#"attachment; filename="abcd.txt""#);
+        assert_eq!(value, r#"attachment; filename="a_b_c_d_.txt""#);
     }
 
     #[test]
@@ -534,7 +539,7 @@ mod tests {
         let (_, star) = value.split_once("filename*=UTF-8''").unwrap();
         assert_eq!(
             star,
-            "%C3%A9%20!#$&+-.^_`|~%27%2A%25%28%29%3D%2C%3B%3A%40%5B%5D%7B%7D%3C%3E%3Fx"
+            "%C3%A9%20!#$&+-.^_`|~%27%2A%25%28%29%3D%2C%3B%3A%40%5B%5D%7B%7D%3C%3E%3F_x"
         );
     }
 
@@ -591,10 +596,25 @@ mod tests {
 
     #[test]
     fn empty_or_dot_names_become_download() {
-        for name in ["", ".", "..", "/", "\\", "/../", "\r\n", "\u{202E}", "./.."] {
+        for name in ["", ".", ".."] {
             assert_eq!(
                 content_disposition(Attachment, name),
                 r#"attachment; filename="download""#,
+                "{name:?}"
+            );
+        }
+        // Names made only of replaced characters keep their `_`s: a usable name.
+        for (name, saved) in [
+            ("/", "_"),
+            ("\\", "_"),
+            ("/../", "_.._"),
+            ("./..", "._.."),
+            ("\r\n", "__"),
+            ("\u{202E}", "_"),
+        ] {
+            assert_eq!(
+                content_disposition(Attachment, name),
+                format!(r#"attachment; filename="{saved}""#),
                 "{name:?}"
             );
         }
@@ -631,22 +651,23 @@ mod tests {
             assert!(!fallback.contains("=?"), "{value}");
             assert_eq!(star.as_deref(), Some(name), "{value}");
         }
-        // The shape can also appear once a character is removed or dropped from the fallback.
+        // The shape can also appear once a character is dropped from the fallback; replaced
+        // characters never make it.
         for (name, clean) in [
             (
                 "=\u{200B}?utf-8?B?ZXZpbC5odG1s?=",
-                "=?utf-8?B?ZXZpbC5odG1s?=",
+                "=_?utf-8?B?ZXZpbC5odG1s?=",
             ),
             (
                 "=\u{301}?utf-8?B?ZXZpbC5odG1s?=",
                 "=\u{301}?utf-8?B?ZXZpbC5odG1s?=",
             ),
-            ("=\r\n?utf-8?B?ZXZpbC5odG1s?=", "=?utf-8?B?ZXZpbC5odG1s?="),
+            ("=\r\n?utf-8?B?ZXZpbC5odG1s?=", "=__?utf-8?B?ZXZpbC5odG1s?="),
         ] {
             let value = content_disposition(Attachment, name);
             let (fallback, star) = names(&value);
             assert!(!fallback.contains("=?"), "{value}");
-            assert_eq!(star.as_deref(), Some(clean), "{value}");
+            assert_eq!(star.unwrap_or(fallback), clean, "{value}");
         }
         // A lone `?` or `=` is no encoded-word and stays as it is.
         assert_eq!(
@@ -657,15 +678,7 @@ mod tests {
 
     #[test]
     fn blank_names_become_download_keeping_the_extension() {
-        for name in [
-            " ",
-            "   ",
-            " . ",
-            ". .",
-            "\u{200B}",
-            "\u{FEFF} \u{2060}",
-            " /\\ ",
-        ] {
+        for name in [" ", "   ", " . ", ". ."] {
             assert_eq!(
                 content_disposition(Attachment, name),
                 r#"attachment; filename="download""#,
@@ -676,7 +689,8 @@ mod tests {
             ("   .pdf", r#"attachment; filename="download.pdf""#),
             (".pdf", r#"attachment; filename="download.pdf""#),
             (" . .tar", r#"attachment; filename="download.tar""#),
-            ("\u{200B}.exe", r#"attachment; filename="download.exe""#),
+            ("\u{200B}.exe", r#"attachment; filename="_.exe""#),
+            ("\u{FEFF} \u{2060}", r#"attachment; filename="_ _""#),
             (
                 " .pdé",
                 r#"attachment; filename="download.pd_"; filename*=UTF-8''download.pd%C3%A9"#,
@@ -715,17 +729,19 @@ mod tests {
     }
 
     #[test]
-    fn invisible_characters_are_removed_in_both_parameters() {
+    fn invisible_characters_are_replaced_in_both_parameters() {
         let cases = [
-            ("a\u{200B}b.txt", "ab.txt"),
-            ("a\u{200C}\u{200D}b.txt", "ab.txt"),
-            ("\u{FEFF}bom.txt", "bom.txt"),
-            ("soft\u{AD}hyphen.txt", "softhyphen.txt"),
-            ("word\u{2060}joiner\u{2064}.txt", "wordjoiner.txt"),
-            ("mongolian\u{180E}.txt", "mongolian.txt"),
-            ("cgj\u{34F}.txt", "cgj.txt"),
-            ("tag\u{E0041}\u{E007F}.txt", "tag.txt"),
-            ("evil.pdf\u{2066}.exe", "evil.pdf.exe"),
+            ("a\u{200B}b.txt", "a_b.txt"),
+            ("a\u{200C}\u{200D}b.txt", "a__b.txt"),
+            ("\u{FEFF}bom.txt", "_bom.txt"),
+            ("soft\u{AD}hyphen.txt", "soft_hyphen.txt"),
+            ("word\u{2060}joiner\u{2064}.txt", "word_joiner_.txt"),
+            ("mongolian\u{180E}.txt", "mongolian_.txt"),
+            ("cgj\u{34F}.txt", "cgj_.txt"),
+            ("tag\u{E0041}\u{E007F}.txt", "tag__.txt"),
+            ("evil.pdf\u{2066}.exe", "evil.pdf_.exe"),
+            // Never joined into another extension.
+            ("evil.htm\u{200B}l", "evil.htm_l"),
         ];
         for (name, expected) in cases {
             assert_eq!(
@@ -734,11 +750,11 @@ mod tests {
                 "{name:?}"
             );
         }
-        // With a name that needs `filename*`, it is removed there too.
+        // With a name that needs `filename*`, it is replaced there too.
         let value = content_disposition(Attachment, "r\u{E9}sum\u{E9}\u{200B}.pdf");
         assert_eq!(
             value,
-            r#"attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"#
+            r#"attachment; filename="r_sum__.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9_.pdf"#
         );
     }
 
@@ -860,14 +876,14 @@ mod tests {
             prop_assert!(
                 !value
                     .chars()
-                    .any(|c| c != '\\' && is_removed_from_filename(c)),
+                    .any(|c| c != '\\' && is_replaced_in_filename(c)),
                 "{:?}",
                 value
             );
             let (fallback, star) = names(&value);
-            prop_assert!(!fallback.chars().any(is_removed_from_filename));
+            prop_assert!(!fallback.chars().any(is_replaced_in_filename));
             if let Some(star) = &star {
-                prop_assert!(!star.chars().any(is_removed_from_filename));
+                prop_assert!(!star.chars().any(is_replaced_in_filename));
             }
             prop_assert!(!fallback.is_empty());
             prop_assert!(fallback.bytes().all(|b| (0x20..0x7F).contains(&b)));
@@ -903,7 +919,7 @@ mod tests {
     fn expected_name(name: &str) -> String {
         let clean: String = name
             .chars()
-            .filter(|&c| !is_removed_from_filename(c))
+            .map(|c| if is_replaced_in_filename(c) { '_' } else { c })
             .collect();
         if has_stem(&clean) {
             return clean;

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::backend::{Backend, CustomBackend};
 use crate::config::Config;
 use crate::confine::{Access, ResolvedFile};
-use crate::disposition::{content_disposition, content_type_for};
+use crate::disposition::{content_disposition, content_type_for, saved_name};
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
 use crate::error::Error;
@@ -76,7 +76,8 @@ pub fn plan_resolved(
             check_header_value("Content-Type", ct.as_bytes())?;
             ct.clone()
         }
-        None => content_type_for(Path::new(&download_name)),
+        // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
+        None => content_type_for(Path::new(saved_name(&download_name).as_ref())),
     };
     let disposition = content_disposition(request.disposition, &download_name);
     let mut headers = vec![

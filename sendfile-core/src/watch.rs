@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::confine::Root;
 use crate::error::ConfigError;
+use crate::logsafe::LogSafe;
 
 /// How long an opened root is used before the path is looked at again.
 pub const RECHECK: Duration = Duration::from_millis(500);
@@ -143,15 +144,15 @@ impl RootWatch {
             (Some(Ok(old)), Ok(new)) if Identity::of_root(old) != Identity::of_root(new) => {
                 log::warn!(
                     "sendfile: the root {} now stands for {} (was {}); serving from it",
-                    new.path().display(),
-                    new.real_path().display(),
-                    old.real_path().display(),
+                    LogSafe::path(new.path()),
+                    LogSafe::path(new.real_path()),
+                    LogSafe::path(old.real_path()),
                 );
             }
             (Some(Err(_)), Ok(new)) => log::warn!(
                 "sendfile: the root {} is usable again ({})",
-                new.path().display(),
-                new.real_path().display(),
+                LogSafe::path(new.path()),
+                LogSafe::path(new.real_path()),
             ),
             (Some(Err(old)), Err(new)) if old == new => {}
             (_, Err(new)) => log::error!(

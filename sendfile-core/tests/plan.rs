@@ -198,6 +198,26 @@ fn content_type_override_and_filename_override() {
 }
 
 #[test]
+fn the_content_type_follows_the_name_the_browser_saves() {
+    let t = tree(&[b"data"]);
+    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    for (name, content_type) in [
+        // Saved as `download.pdf`.
+        ("   .pdf", &b"application/pdf"[..]),
+        // Saved as `evil.htm_l`: never typed, nor saved, as HTML.
+        ("evil.htm\u{200B}l", b"application/octet-stream"),
+        ("evil.htm\u{202E}l", b"application/octet-stream"),
+    ] {
+        let mut req = FileRequest::new("data");
+        req.filename = Some(name.into());
+        let p = plan(&config, &req).unwrap();
+        assert_eq!(value(&p, "Content-Type"), content_type, "{name:?}");
+        let disposition = String::from_utf8(value(&p, "Content-Disposition").to_vec()).unwrap();
+        assert!(!disposition.contains(".html"), "{disposition}");
+    }
+}
+
+#[test]
 fn the_download_name_is_the_requested_one_not_the_link_target() {
     let t = tree(&[b"sub/v2-final.pdf"]);
     std::os::unix::fs::symlink("sub/v2-final.pdf", t.root.join("latest.pdf")).unwrap();
