@@ -274,7 +274,7 @@
 //! pieces it expands to. When people who must not read every file can write into the root, also
 //! refuse symlinks there: [`SendFileConfig::follow_symlinks`]`(false)`.
 
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod config;
