@@ -157,8 +157,14 @@ impl SendFileConfig {
     }
 
     /// The status of a denied download.
+    ///
+    /// A status that is not an error status (which [`validate`](Self::validate) refuses) is
+    /// never used to answer a denial: it is 403 then, so a denial can never look like a success.
     pub fn denied(&self) -> StatusCode {
-        StatusCode::from_u16(self.inner.denied()).unwrap_or(StatusCode::FORBIDDEN)
+        StatusCode::from_u16(self.inner.denied())
+            .ok()
+            .filter(|s| s.is_client_error() || s.is_server_error())
+            .unwrap_or(StatusCode::FORBIDDEN)
     }
 
     /// The framework-neutral configuration underneath.

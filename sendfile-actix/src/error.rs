@@ -18,7 +18,6 @@ use crate::SendFileConfig;
 /// the requested path and every other request-derived value in it are escaped with
 /// [`sendfile_core::logsafe::LogSafe`], so a URL with `%0d%0a` or `%1b` cannot forge a log line
 /// or send a terminal escape sequence.
-#[derive(Debug)]
 pub struct SendFileError {
     error: Error,
     status: StatusCode,
@@ -79,6 +78,17 @@ impl From<Error> for SendFileError {
 impl From<sendfile_core::ConfigError> for SendFileError {
     fn from(error: sendfile_core::ConfigError) -> Self {
         Error::Config(error).into()
+    }
+}
+
+/// Written with the escaped [`Display`](fmt::Display) text: actix-web's logger prints errors with
+/// `{:?}`, and a derived `Debug` would show request-derived paths unescaped.
+impl fmt::Debug for SendFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFileError")
+            .field("status", &self.status.as_u16())
+            .field("error", &format_args!("{}", self.error))
+            .finish()
     }
 }
 

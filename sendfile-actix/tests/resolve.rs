@@ -210,3 +210,38 @@ async fn a_root_that_disappears_is_a_503_and_comes_back() {
         assert!(start.elapsed() < Duration::from_secs(1), "not back");
     }
 }
+
+#[actix_web::test]
+async fn a_denial_never_answers_with_a_success_status() {
+    // validate() refuses it; without validate(), a denial is still an error.
+    let config = SendFileConfig::new(Backend::Simple)
+        .root(std::env::temp_dir())
+        .denied_status(StatusCode::OK);
+    assert!(config.validate().is_err());
+    assert_eq!(config.denied(), StatusCode::FORBIDDEN);
+    let req = test::TestRequest::default()
+        .app_data(config)
+        .to_http_request();
+    let err = SendFileError::denied_for(&req);
+    assert_eq!(actix_web::ResponseError::status_code(&err), 403);
+}
+
+#[actix_web::test]
+async fn the_debug_form_of_an_error_is_escaped_too() {
+    // actix-web's logger prints errors with `{:?}`.
+    let t = tree();
+    let req = test::TestRequest::default()
+        .app_data(SendFileConfig::new(Backend::Simple).root(&t.root))
+        .to_http_request();
+    let err = SendFile::new("admin\u{3164}\u{1b}[31m\r\n.txt")
+        .resolve(&req)
+        .unwrap_err();
+    let debug = format!("{err:?}");
+    assert!(debug.contains("404"), "{debug}");
+    assert!(
+        !debug
+            .chars()
+            .any(|c| c.is_control() || sendfile_core::logsafe::is_invisible(c)),
+        "{debug:?}"
+    );
+}

@@ -301,14 +301,11 @@ impl Root {
                     Err(Error::NotFound {
                         reason: NotFoundReason::Missing,
                         ..
-                    }) => {
-                        self.check_existing_part(&relative, requested)?;
-                        Found {
-                            relative,
-                            file: None,
-                            meta: None,
-                        }
-                    }
+                    }) => Found {
+                        relative: self.real_location_of_missing(&relative, requested)?,
+                        file: None,
+                        meta: None,
+                    },
                     other => other?,
                 }
             }
@@ -317,37 +314,54 @@ impl Root {
         Ok(self.finish(found))
     }
 
-    /// For [`Access::Lexical`]: the longest part of `relative` that exists locally must not lead
-    /// out of the real root (through a symlink the front server would follow).
-    fn check_existing_part(&self, relative: &Path, requested: &Path) -> Result<(), Error> {
+    /// For [`Access::Lexical`] and a file missing locally: the location to name, with the
+    /// symlinks of the part of `relative` that exists locally resolved.
+    ///
+    /// That part must not lead out of the real root (through a symlink the front server would
+    /// follow), and it is named by its real location, like a file that exists: a permission
+    /// check sees `users/alice/new.pdf` for `public/to-alice/new.pdf`, and no link is left in
+    /// the name for the front server to follow (a magic link such as `/proc/self/fd/N` would
+    /// lead elsewhere in the front server's process than in this one).
+    fn real_location_of_missing(
+        &self,
+        relative: &Path,
+        requested: &Path,
+    ) -> Result<PathBuf, Error> {
         if !self.follow_symlinks {
-            // `resolve` walked the path as written already.
-            return Ok(());
+            // `resolve` refused any link on the path as written already.
+            return Ok(relative.to_path_buf());
         }
+        let components: Vec<Component<'_>> = relative.components().collect();
         let mut existing = self.real.clone();
-        for component in relative.components() {
+        let mut present = 0;
+        for component in &components {
             let next = existing.join(component);
             if std::fs::symlink_metadata(&next).is_err() {
                 break;
             }
             existing = next;
+            present += 1;
         }
-        if existing == self.real {
-            return Ok(());
+        if present == 0 {
+            return Ok(relative.to_path_buf());
         }
         // A dangling link fails here (Missing): its target is unknown, so it is not named.
         let canonical = std::fs::canonicalize(&existing).map_err(|e| map_io_error(e, requested))?;
-        if canonical == self.real || canonical.strip_prefix(&self.real).is_ok() {
-            Ok(())
-        } else {
+        let Ok(below) = canonical.strip_prefix(&self.real) else {
             log::debug!(
                 "{} runs through {}, which leads outside the root {}",
                 crate::logsafe::LogSafe::path(requested),
                 crate::logsafe::LogSafe::path(&existing),
                 crate::logsafe::LogSafe::path(&self.real)
             );
-            Err(Error::not_found(NotFoundReason::OutsideRoot, requested))
+            return Err(Error::not_found(NotFoundReason::OutsideRoot, requested));
+        };
+        let mut location = below.to_path_buf();
+        location.extend(&components[present..]);
+        if location.as_os_str().is_empty() {
+            return Err(Error::not_found(NotFoundReason::Directory, requested));
         }
+        Ok(location)
     }
 
     /// The part of `requested` below the root: `requested` itself when relative, or what follows
@@ -1393,6 +1407,43 @@ mod tests {
     }
 
     #[test]
+    fn lexical_never_names_a_magic_link() {
+        // `/proc/self/fd/N` means one thing here and another in the front server's process:
+        // the name must not carry it. N is the root's own descriptor, predictable to an
+        // attacker who can plant a link.
+        let f = fixture();
+        let Some(fd) = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .find(|e| std::fs::read_link(e.path()).ok().as_deref() == Some(f.root.real_path()))
+            .map(|e| e.file_name())
+        else {
+            panic!("the root's descriptor is not in /proc/self/fd");
+        };
+        symlink(
+            Path::new("/proc/self/fd").join(fd),
+            f.base.join("root/fdlink"),
+        )
+        .unwrap();
+        let r = f
+            .root
+            .resolve(Path::new("fdlink/etc/hostname"), Access::Lexical)
+            .unwrap();
+        // Named by what it resolved to here (the root): no link left for the front server.
+        assert_eq!(r.relative_path(), Path::new("etc/hostname"));
+        assert_eq!(r.path(), f.root.path().join("etc/hostname"));
+        // A magic link to elsewhere is outside the root.
+        symlink("/proc/self/root", f.base.join("root/rootlink")).unwrap();
+        assert_eq!(
+            reason(
+                f.root
+                    .resolve(Path::new("rootlink/etc/hostname"), Access::Lexical)
+            ),
+            NotFoundReason::OutsideRoot
+        );
+    }
+
+    #[test]
     fn system_directories_are_refused_as_a_root() {
         for system in [
             "/",
@@ -1464,10 +1515,15 @@ mod tests {
         assert_eq!(r.relative_path(), Path::new("a/missing.txt"));
         assert_eq!(r.path(), f.root.path().join("a/missing.txt"));
         assert!(r.metadata().is_none() && r.file().is_none());
-        // What exists locally is checked: links that stay inside are named as requested...
+        // What exists locally is checked: links that stay inside are named by their real
+        // location, as a permission check must see them...
         assert_eq!(
             lex("link-in/not-here-yet.txt").unwrap().relative_path(),
-            Path::new("link-in/not-here-yet.txt")
+            Path::new("a/not-here-yet.txt")
+        );
+        assert_eq!(
+            lex("link-in/b/deeper/x.txt").unwrap().relative_path(),
+            Path::new("a/b/deeper/x.txt")
         );
         // A file that exists is confined as with Stat, and named by its real location.
         let r = lex("link-in-abs").unwrap();

@@ -25,8 +25,9 @@
 //!   parameter, which would turn `pct%41.txt` into `pctA.txt`); a `?` right after `=` becomes
 //!   `_`, so the fallback never contains `=?` and cannot be read as an RFC 2047 encoded-word
 //!   (Chromium decodes `filename="=?utf-8?B?ZXZpbC5odG1s?="` and saves `evil.html`, past an
-//!   application's check of the extension); combining marks U+0300-U+036F are dropped (so a
-//!   decomposed `e\u{301}` becomes `e`); every other non-ASCII character becomes `_`. A
+//!   application's check of the extension); every non-ASCII character becomes `_`, combining
+//!   marks included (dropping one would join what it separated: `invoice.ex\u{301}e` would
+//!   become `invoice.exe` for clients that read only this parameter). A
 //!   fallback left with nothing but spaces and dots before its extension gets `download` in
 //!   front of it, as above.
 //! - `filename*=UTF-8''...` (RFC 8187), present whenever the fallback text is not exactly the
@@ -133,8 +134,6 @@ fn push_fallback(out: &mut String, clean: &str) {
             '%' => out.push('_'),
             '?' if after_equals => out.push('_'),
             ' '..='~' => out.push(c),
-            // Dropped: writes nothing, so what came before still counts.
-            '\u{0300}'..='\u{036F}' => continue,
             _ => out.push('_'),
         }
         after_equals = c == '=';
@@ -144,7 +143,7 @@ fn push_fallback(out: &mut String, clean: &str) {
 /// The Content-Disposition value for `filename`.
 ///
 /// Always a `filename="..."` ASCII fallback (quoted-string, `\` and `"` escaped, control and
-/// invisible characters, `/` and `\` removed, non-ASCII replaced, never an RFC 2047
+/// invisible characters, `/` and `\` and non-ASCII replaced by `_`, never an RFC 2047
 /// encoded-word), plus `filename*=UTF-8''...` whenever the fallback is not exactly the name.
 /// A name with nothing before its extension becomes `download`. Never contains CR, LF or NUL.
 /// The [module documentation](self) gives every rule.
@@ -185,8 +184,7 @@ pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
     push_fallback(&mut out, &name);
     let fallback = &out[fallback_start..];
     let exact = fallback == name;
-    // The fallback can still lose its stem when it was made only of dropped combining marks
-    // (`\u{301}.pdf`); `filename*` then carries the name.
+    // Defensive: the fallback replaces characters one for one, so it keeps the name's stem.
     if let Some(keep) = blank_stem(fallback) {
         out.replace_range(fallback_start..fallback_start + keep, DEFAULT_FILENAME);
     }
@@ -553,7 +551,7 @@ mod tests {
         let nfd = content_disposition(Attachment, "cafe\u{301}.txt");
         assert_eq!(
             nfd,
-            r#"attachment; filename="cafe.txt"; filename*=UTF-8''cafe%CC%81.txt"#
+            r#"attachment; filename="cafe_.txt"; filename*=UTF-8''cafe%CC%81.txt"#
         );
         // Each form survives as given: no normalisation.
         assert_eq!(effective(&nfc), "caf\u{e9}.txt");
@@ -621,11 +619,18 @@ mod tests {
     }
 
     #[test]
-    fn empty_fallback_gets_default_but_filename_star_keeps_the_name() {
+    fn combining_marks_are_replaced_in_the_fallback_and_join_nothing() {
         let value = content_disposition(Attachment, "\u{301}");
         assert_eq!(
             value,
-            r#"attachment; filename="download"; filename*=UTF-8''%CC%81"#
+            r#"attachment; filename="_"; filename*=UTF-8''%CC%81"#
+        );
+        // Dropped, the mark would join `ex` and `e` into `.exe` for clients that read only
+        // `filename` (curl -OJ does).
+        let value = content_disposition(Attachment, "invoice.ex\u{301}e");
+        assert_eq!(
+            value,
+            r#"attachment; filename="invoice.ex_e"; filename*=UTF-8''invoice.ex%CC%81e"#
         );
     }
 

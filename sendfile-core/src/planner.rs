@@ -101,14 +101,16 @@ pub fn plan_resolved(
     })
 }
 
+/// The name the browser is given: the application's, else the name of the file sent (its real
+/// location, symlinks resolved: the file that was checked, so that a link named `page.html` to
+/// a checked `data.txt` is not typed or saved as HTML).
 fn download_name(request: &FileRequest, file: &ResolvedFile) -> String {
     if let Some(name) = &request.filename {
         return name.clone();
     }
-    request
-        .path
+    file.relative_path()
         .file_name()
-        .or_else(|| file.relative_path().file_name())
+        .or_else(|| request.path.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }

@@ -218,14 +218,22 @@ fn the_content_type_follows_the_name_the_browser_saves() {
 }
 
 #[test]
-fn the_download_name_is_the_requested_one_not_the_link_target() {
-    let t = tree(&[b"sub/v2-final.pdf"]);
+fn the_download_name_and_type_are_the_checked_files_not_the_links() {
+    let t = tree(&[b"sub/v2-final.pdf", b"sub/data.txt"]);
     std::os::unix::fs::symlink("sub/v2-final.pdf", t.root.join("latest.pdf")).unwrap();
+    // A link whose name would make the checked text file HTML.
+    std::os::unix::fs::symlink("sub/data.txt", t.root.join("page.html")).unwrap();
     let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let p = plan(&config, &FileRequest::new("page.html")).unwrap();
+    assert_eq!(value(&p, "Content-Type"), b"text/plain; charset=utf-8");
+    assert_eq!(
+        value(&p, "Content-Disposition"),
+        b"inline; filename=\"data.txt\""
+    );
     let p = plan(&config, &FileRequest::new("latest.pdf")).unwrap();
     assert_eq!(
         value(&p, "Content-Disposition"),
-        b"inline; filename=\"latest.pdf\""
+        b"inline; filename=\"v2-final.pdf\""
     );
     // The front server is sent the real file, which is what was checked.
     assert_eq!(value(&p, "X-Accel-Redirect"), b"/p/sub/v2-final.pdf");
