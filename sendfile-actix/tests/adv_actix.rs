@@ -56,10 +56,7 @@ async fn only_txt(
     path: web::Path<String>,
 ) -> Result<ResolvedSendFile, actix_web::Error> {
     let file = SendFile::new(path.into_inner()).resolve(&req)?;
-    let ok = file
-        .relative_path()
-        .extension()
-        .is_some_and(|e| e == "txt");
+    let ok = file.relative_path().extension().is_some_and(|e| e == "txt");
     if !ok {
         return Err(SendFileError::denied_for(&req).into());
     }
@@ -100,7 +97,10 @@ async fn finding_type_and_name_come_from_the_link_not_the_checked_file() {
     }
 }
 
-async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<ResolvedSendFile, SendFileError> {
+async fn serve(
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<ResolvedSendFile, SendFileError> {
     SendFile::new(path.into_inner()).resolve(&req)
 }
 
@@ -305,10 +305,15 @@ async fn holds_no_path_in_error_responses() {
             }
             for text in headers.iter().chain([&b]) {
                 assert!(
-                    !text.contains(&secret) && !text.contains("SENDFILE") && !text.contains("/proc"),
+                    !text.contains(&secret)
+                        && !text.contains("SENDFILE")
+                        && !text.contains("/proc"),
                     "{uri} {status}: {text}"
                 );
-                assert!(!text.to_ascii_lowercase().contains("x-evil"), "{uri}: {text}");
+                assert!(
+                    !text.to_ascii_lowercase().contains("x-evil"),
+                    "{uri}: {text}"
+                );
             }
         }
     }
@@ -334,7 +339,9 @@ async fn finding_denied_status_200_without_validate_answers_a_denial_with_200() 
     .await;
     let res = test::call_service(
         &app,
-        test::TestRequest::get().uri("/f/users/bob/data.txt").to_request(),
+        test::TestRequest::get()
+            .uri("/f/users/bob/data.txt")
+            .to_request(),
     )
     .await;
     assert!(

@@ -25,7 +25,10 @@ impl log::Log for Capture {
     fn flush(&self) {}
 }
 
-async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<ResolvedSendFile, SendFileError> {
+async fn serve(
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<ResolvedSendFile, SendFileError> {
     SendFile::new(path.into_inner()).resolve(&req)
 }
 
@@ -62,9 +65,7 @@ async fn finding_actix_logger_debug_line_carries_invisible_characters() {
     assert!(!lines.is_empty());
     for (target, line) in &lines {
         assert!(
-            !line
-                .chars()
-                .any(|c| (c.is_control()) || is_invisible(c)),
+            !line.chars().any(|c| (c.is_control()) || is_invisible(c)),
             "{target}: {line:?}"
         );
     }

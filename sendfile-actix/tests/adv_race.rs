@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpRequest, HttpServer, web};
 use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
 
-async fn bob(req: HttpRequest, path: web::Path<String>) -> Result<ResolvedSendFile, actix_web::Error> {
+async fn bob(
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<ResolvedSendFile, actix_web::Error> {
     let file = SendFile::new(path.into_inner()).resolve(&req)?;
     if !file.relative_path().starts_with("public") {
         return Err(SendFileError::denied_for(&req).into());
@@ -41,14 +44,21 @@ fn holds_bob_never_gets_alices_file_under_symlink_swaps() {
     std::fs::write(root.join("public/x"), "PUBLIC").unwrap();
 
     let configs = [
-        ("simple follow", SendFileConfig::new(Backend::Simple).root(&root)),
+        (
+            "simple follow",
+            SendFileConfig::new(Backend::Simple).root(&root),
+        ),
         (
             "simple nofollow",
-            SendFileConfig::new(Backend::Simple).root(&root).follow_symlinks(false),
+            SendFileConfig::new(Backend::Simple)
+                .root(&root)
+                .follow_symlinks(false),
         ),
         (
             "nginx follow",
-            SendFileConfig::new(Backend::Nginx).root(&root).url("/protected"),
+            SendFileConfig::new(Backend::Nginx)
+                .root(&root)
+                .url("/protected"),
         ),
         (
             "nginx lexical",
@@ -135,7 +145,10 @@ fn holds_bob_never_gets_alices_file_under_symlink_swaps() {
         server_thread.join().unwrap();
         std::fs::remove_file(root.join("public/x")).unwrap();
         std::fs::write(root.join("public/x"), "PUBLIC").unwrap();
-        eprintln!("{name}: {total} requests, {ok} served, {swaps} swaps, {} leaks", leaks.len());
+        eprintln!(
+            "{name}: {total} requests, {ok} served, {swaps} swaps, {} leaks",
+            leaks.len()
+        );
         assert!(ok > 0, "{name}");
         assert!(leaks.is_empty(), "{name}: {}", leaks[0]);
     }

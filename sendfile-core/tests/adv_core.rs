@@ -44,7 +44,10 @@ fn holds_restore_by_rmdir_mkdir_is_seen() {
     for _ in 0..20 {
         std::fs::create_dir(&files).unwrap();
         let ino = std::fs::metadata(&files).unwrap().ino();
-        assert_ne!(ino, ino_before, "the held descriptor should pin the old inode");
+        assert_ne!(
+            ino, ino_before,
+            "the held descriptor should pin the old inode"
+        );
         std::fs::remove_dir(&files).unwrap();
     }
     std::fs::create_dir(&files).unwrap();
@@ -81,8 +84,12 @@ fn holds_no_read_from_a_root_flipped_away_more_than_a_second_ago() {
     let reads = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..4)
         .map(|_| {
-            let (config, flipped_at, stop, reads) =
-                (config.clone(), flipped_at.clone(), stop.clone(), reads.clone());
+            let (config, flipped_at, stop, reads) = (
+                config.clone(),
+                flipped_at.clone(),
+                stop.clone(),
+                reads.clone(),
+            );
             std::thread::spawn(move || {
                 let mut late_old = 0u64;
                 while !stop.load(Ordering::Relaxed) {
@@ -107,7 +114,10 @@ fn holds_no_read_from_a_root_flipped_away_more_than_a_second_ago() {
     stop.store(true, Ordering::Relaxed);
     let late: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
     eprintln!("reads: {}", reads.load(Ordering::Relaxed));
-    assert_eq!(late, 0, "reads served from the old root > 1 s after the flip");
+    assert_eq!(
+        late, 0,
+        "reads served from the old root > 1 s after the flip"
+    );
 }
 
 /// F3. `check_file_exists(false)` (Lexical) follows links inside the root for a file missing
@@ -238,7 +248,10 @@ fn holds_read_resolution_names_the_bytes_it_holds_under_symlink_swaps() {
             match (rel.to_str().unwrap(), text.as_str()) {
                 ("public/x", "PUBLIC") => {}
                 ("users/alice/notes.txt", "ALICE") if follow => {}
-                other => panic!("follow={follow}: named {:?} but read {:?}", other.0, other.1),
+                other => panic!(
+                    "follow={follow}: named {:?} but read {:?}",
+                    other.0, other.1
+                ),
             }
         }
         stop.store(true, Ordering::Relaxed);
@@ -304,7 +317,10 @@ fn holds_fallback_never_decodable() {
             let fallback = fallback.split("\"; filename*=").next().unwrap();
             assert!(!fallback.contains("=?"), "{name:?}: {cd}");
             assert!(!fallback.contains('%'), "{name:?}: {cd}");
-            assert!(cd.bytes().all(|b| (b' '..=b'~').contains(&b)), "{name:?}: {cd}");
+            assert!(
+                cd.bytes().all(|b| (b' '..=b'~').contains(&b)),
+                "{name:?}: {cd}"
+            );
             // After the quoted-string (backslash escapes honoured) comes nothing, or exactly
             // one `filename*` made of attr-chars and %XX.
             let after = cd.split_once("filename=\"").unwrap().1;
@@ -326,8 +342,8 @@ fn holds_fallback_never_decodable() {
             if !rest.is_empty() {
                 let star = rest.strip_prefix("; filename*=UTF-8''").expect(&cd);
                 assert!(
-                    star.bytes().all(|b| b.is_ascii_alphanumeric()
-                        || b"!#$&+-.^_`|~%".contains(&b)),
+                    star.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~%".contains(&b)),
                     "{name:?}: {cd}"
                 );
             }
@@ -346,9 +362,12 @@ fn finding_etag_exposes_the_inode_number() {
     std::fs::write(root.join("a.txt"), "x").unwrap();
     let ino = std::fs::metadata(root.join("a.txt")).unwrap().ino();
     let config = Config::new(Backend::Simple).root(&root);
-    let plan =
-        sendfile_core::plan(&config, &FileRequest::new("a.txt"), &Request::new(Method::Get))
-            .unwrap();
+    let plan = sendfile_core::plan(
+        &config,
+        &FileRequest::new("a.txt"),
+        &Request::new(Method::Get),
+    )
+    .unwrap();
     let etag = String::from_utf8_lossy(&plan.header("ETag").unwrap().value).into_owned();
     assert!(
         !etag.contains(&format!("{ino:x}")),
@@ -397,4 +416,46 @@ fn holds_root_replaced_by_dangerous_things_is_a_503() {
         }
     }
     eprintln!("{n} requests");
+}
+
+/// F3b. A link inside the root whose target is a magic link (`/proc/self/fd/N`,
+/// `/proc/self/cwd`) is judged by what it means *in this process*: with `check_file_exists(false)`
+/// (Lexical) and links followed, `public/fdlink -> /proc/self/fd/N` (N: a descriptor of this
+/// process on the root) counts as "inside", so `public/fdlink/etc/passwd` is named to the front
+/// server. The front server is another process: there `/proc/self/fd/N` is *its* descriptor N
+/// (or `/proc/self/cwd` its cwd, `/` for a daemon), and it reads `/etc/passwd` (Apache, lighttpd
+/// and Caddy follow links). Demonstrated with a shell whose descriptor N is `/`.
+#[test]
+#[ignore = "wt-adv finding: fails until fixed; run with --include-ignored"]
+fn finding_lexical_accepts_a_magic_link_judged_in_this_process() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().join("root");
+    std::fs::create_dir_all(root.join("public")).unwrap();
+    let held = std::fs::File::open(&root).unwrap();
+    let n = held.as_raw_fd();
+    symlink(format!("/proc/self/fd/{n}"), root.join("public/fdlink")).unwrap();
+    let r = Root::open(&root).unwrap();
+    let outcome = r.resolve(Path::new("public/fdlink/etc/hostname"), Access::Lexical);
+    if let Ok(file) = &outcome {
+        // What the front server would do with the named path, in a process whose fd N is `/`.
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("exec {n}</ && cat \"$0\"", n = n))
+            .arg(file.path())
+            .output()
+            .unwrap();
+        let hostname = std::fs::read("/etc/hostname").unwrap_or_default();
+        panic!(
+            "named {:?}; another process reading it got {} bytes{}",
+            file.path(),
+            out.stdout.len(),
+            if !hostname.is_empty() && out.stdout == hostname {
+                " = /etc/hostname, outside the root"
+            } else {
+                ""
+            }
+        );
+    }
+    drop(held);
 }
