@@ -73,8 +73,9 @@ impl SendFile {
         self
     }
 
-    /// The name the browser shows or saves (default: the file's own name). Any text works:
-    /// an ASCII fallback and the exact UTF-8 name are both sent.
+    /// The name the browser shows or saves (default: the name of the file sent, symlinks
+    /// resolved, as the permission check saw it). Any text works: an ASCII fallback and the
+    /// exact UTF-8 name are both sent.
     pub fn filename(mut self, name: impl Into<String>) -> Self {
         self.request.filename = Some(name.into());
         self
