@@ -197,7 +197,9 @@ async fn a_root_that_disappears_is_a_503_and_comes_back() {
         if status(&res) != 200 {
             break res;
         }
-        assert!(start.elapsed() < Duration::from_secs(1), "still served");
+        // The core's own test measures the delay; here only that it ends (a loaded CI machine
+        // must not make this flaky).
+        assert!(start.elapsed() < Duration::from_secs(5), "still served");
     };
     assert_eq!(status(&res), 503);
     assert_eq!(res.headers().get("retry-after").unwrap(), "1");
@@ -207,7 +209,7 @@ async fn a_root_that_disappears_is_a_503_and_comes_back() {
     std::fs::rename(&away, &t.root).unwrap();
     let start = Instant::now();
     while status(&test::call_service(&app, get()).await) != 200 {
-        assert!(start.elapsed() < Duration::from_secs(1), "not back");
+        assert!(start.elapsed() < Duration::from_secs(5), "not back");
     }
 }
 

@@ -75,7 +75,7 @@ async fn an_unusable_root_is_logged_once() {
     std::fs::write(root.join("a.txt"), b"a").unwrap();
     let start = Instant::now();
     while test::call_service(&app, get()).await.status() != 200 {
-        assert!(start.elapsed() < Duration::from_secs(1));
+        assert!(start.elapsed() < Duration::from_secs(5), "not back");
     }
     let lines = take();
     assert_eq!(lines.len(), 1, "{lines:?}");

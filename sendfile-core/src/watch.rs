@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(read(&d.config, "a.txt").unwrap(), "one");
         let files = d.base.join("releases/1/files");
         std::fs::rename(&files, d.base.join("moved-away")).unwrap();
-        within(Duration::from_secs(1), || {
+        within(Duration::from_secs(2), || {
             matches!(read(&d.config, "a.txt"), Err(Error::RootUnavailable(_)))
         });
         let err = read(&d.config, "a.txt").unwrap_err();
@@ -276,7 +276,7 @@ mod tests {
         // A restore: a new directory at the same path.
         std::fs::create_dir(&files).unwrap();
         std::fs::write(files.join("a.txt"), "restored").unwrap();
-        within(Duration::from_secs(1), || {
+        within(Duration::from_secs(2), || {
             read(&d.config, "a.txt").is_ok_and(|t| t == "restored")
         });
     }
@@ -287,7 +287,7 @@ mod tests {
         let first = d.config.current_root().unwrap();
         let start = Instant::now();
         // Past the recheck interval, the same directory is still the same opened root.
-        within(Duration::from_secs(1), || {
+        within(Duration::from_secs(2), || {
             start.elapsed() > super::RECHECK && d.config.current_root().is_ok()
         });
         let later = d.config.current_root().unwrap();
