@@ -7,6 +7,7 @@ use crate::backend::Backend;
 use crate::confine::Root;
 use crate::engine::RangeLimits;
 use crate::error::{ConfigError, Error};
+use crate::object::ObjectStore;
 use crate::watch::RootWatch;
 
 /// The internal URL prefix the front server maps to the root (`SENDFILE_URL`).
@@ -99,6 +100,8 @@ pub struct Config {
     range_limits: RangeLimits,
     /// Shared by clones: the root standing at `root`, looked at again now and then.
     watch: Arc<RootWatch>,
+    /// The bucket files are sent from, instead of a root.
+    store: Option<ObjectStore>,
 }
 
 impl Config {
@@ -113,6 +116,7 @@ impl Config {
             denied_status: 403,
             range_limits: RangeLimits::default(),
             watch: Arc::default(),
+            store: None,
         }
     }
 
@@ -172,8 +176,26 @@ impl Config {
         self
     }
 
+    /// Sends files from a bucket instead of a root (`SENDFILE_S3_*`): keys are confined below
+    /// the store's prefix, and the `nginx` or `redirect` backend sends the object with a
+    /// presigned URL. A root and a bucket together are a configuration error. See
+    /// [`object`](crate::object).
+    pub fn object_store(mut self, store: ObjectStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The bucket, when files are sent from one.
+    pub fn store(&self) -> Option<&ObjectStore> {
+        self.store.as_ref()
+    }
+
     /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
-    /// and `SENDFILE_FOLLOW_SYMLINKS` from the environment, and validates the result.
+    /// and `SENDFILE_FOLLOW_SYMLINKS` from the environment, and validates the result. With the
+    /// `s3` feature (default), also `SENDFILE_S3_ENDPOINT`, `SENDFILE_S3_BUCKET`,
+    /// `SENDFILE_S3_REGION`, `SENDFILE_S3_PREFIX`, `SENDFILE_S3_EXPIRES`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (see
+    /// [`s3::store_from_lookup`](crate::s3::store_from_lookup)).
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
     }
@@ -204,6 +226,17 @@ impl Config {
         if let Some(follow) = lookup("SENDFILE_FOLLOW_SYMLINKS") {
             config = config.follow_symlinks(bool_setting("SENDFILE_FOLLOW_SYMLINKS", &follow)?);
         }
+        #[cfg(feature = "s3")]
+        if let Some(store) = crate::s3::store_from_lookup(&lookup)? {
+            config = config.object_store(store);
+        }
+        #[cfg(not(feature = "s3"))]
+        if lookup("SENDFILE_S3_BUCKET").is_some_and(|b| !b.trim().is_empty()) {
+            return Err(ConfigError::new(
+                "SENDFILE_S3_BUCKET",
+                "set, but sendfile-core was built without its s3 feature; enable the feature",
+            ));
+        }
         config.validate()?;
         Ok(config)
     }
@@ -212,7 +245,9 @@ impl Config {
     /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one, a
     /// denied status that is an HTTP error status.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.open_root()?;
+        if !self.check_object_store(&self.backend)? {
+            self.open_root()?;
+        }
         self.url_prefix()?;
         if !(400..=599).contains(&self.denied_status) {
             return Err(ConfigError::new(
@@ -298,6 +333,39 @@ impl Config {
         self.watch
             .get(|| self.open_root_at(path), path)
             .map_err(Error::RootUnavailable)
+    }
+
+    /// With a bucket (or a backend that needs one), checks that the two fit: no root besides
+    /// the bucket, a backend able to send from it, a valid store. `Ok(true)` when files come
+    /// from a bucket.
+    pub fn check_object_store(&self, backend: &Backend) -> Result<bool, ConfigError> {
+        let Some(store) = &self.store else {
+            if backend.needs_object_store() {
+                return Err(ConfigError::new(
+                    "SENDFILE_S3_BUCKET",
+                    format!(
+                        "not set, and the {backend} backend sends objects from a bucket only; set SENDFILE_S3_BUCKET (and SENDFILE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), or use a local backend such as nginx"
+                    ),
+                ));
+            }
+            return Ok(false);
+        };
+        if self.root.is_some() {
+            return Err(ConfigError::new(
+                "SENDFILE_S3_BUCKET",
+                "set together with SENDFILE_ROOT; files come from one place: unset SENDFILE_ROOT to send from the bucket, or SENDFILE_S3_BUCKET to send from the root",
+            ));
+        }
+        if !backend.sends_objects() {
+            return Err(ConfigError::new(
+                "SENDFILE_BACKEND",
+                format!(
+                    "the {backend} backend cannot send objects from a bucket (SENDFILE_S3_BUCKET is set); use nginx (with an internal location that proxies to the store) or redirect"
+                ),
+            ));
+        }
+        store.validate()?;
+        Ok(true)
     }
 
     fn root_setting(&self) -> Result<&Path, ConfigError> {

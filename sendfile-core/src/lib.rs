@@ -10,6 +10,7 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
 //! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
 //!
 //! No type of any HTTP framework appears in this API: adapters translate.
@@ -23,11 +24,14 @@ pub mod engine;
 pub mod error;
 pub mod meta;
 pub mod nginx;
+pub mod object;
 pub mod plan;
 mod planner;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod watch;
 
-pub use backend::{BACKEND_NAMES, Backend, CustomBackend};
+pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
 pub use config::{Config, UrlPrefix};
 pub use confine::{Access, ResolvedFile, Root};
 pub use disposition::DispositionType;
