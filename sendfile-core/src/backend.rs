@@ -118,7 +118,7 @@ pub trait CustomBackend: fmt::Debug + Send + Sync + 'static {
     }
 
     /// The answer for an object in the configured bucket; see
-    /// [`ObjectRequest::presign`]. The default refuses.
+    /// [`ObjectRequest::presign_with_overrides`] and its siblings. The default refuses.
     ///
     /// ```
     /// use sendfile_core::{CustomBackend, Error, Header, Offload, ResolvedFile};

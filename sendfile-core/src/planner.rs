@@ -36,10 +36,10 @@ pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, E
     // The URL is checked before the file is touched: a configuration error is never hidden
     // behind a 404.
     config.url_prefix_for(backend)?;
-    if config.check_object_store(backend)? {
-        if let Some(store) = config.store() {
-            return resolve_object(store, &request.path);
-        }
+    if config.check_object_store(backend)?
+        && let Some(store) = config.store()
+    {
+        return resolve_object(store, &request.path);
     }
     let root = config.current_root()?;
     root.resolve(&request.path, access_for(config, backend))
@@ -90,10 +90,10 @@ pub fn plan_resolved(
         Header::new("Content-Disposition", disposition),
     ];
 
-    if config.check_object_store(backend)? {
-        if let Some(store) = config.store() {
-            return plan_object(config, backend, store, request, &file, http, headers);
-        }
+    if config.check_object_store(backend)?
+        && let Some(store) = config.store()
+    {
+        return plan_object(config, backend, store, request, &file, http, headers);
     }
     if let Backend::Custom(custom) = backend {
         let offload = custom.respond(&file, http.method)?;

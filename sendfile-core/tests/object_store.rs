@@ -56,7 +56,9 @@ fn start_up_errors_name_the_setting() {
         pairs.extend_from_slice(extra);
         Config::from_lookup(lookup(&pairs))
     };
-    let cases: [(&[(&str, &str)], &str, &str); 6] = [
+    /// Settings added, setting removed, setting the error must name.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case<'_>; 6] = [
         (
             &[
                 ("SENDFILE_BACKEND", "nginx"),
