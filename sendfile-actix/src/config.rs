@@ -150,8 +150,9 @@ impl SendFileConfig {
     }
 
     /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
-    /// and `SENDFILE_FOLLOW_SYMLINKS`, and validates the result. The error names the setting at
-    /// fault and the fix.
+    /// and `SENDFILE_FOLLOW_SYMLINKS` (and, for a bucket, `SENDFILE_S3_*` and the `AWS_*`
+    /// credentials: see [`object_store`](Self::object_store)), and validates the result. The
+    /// error names the setting at fault and the fix.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(SendFileConfig {
             inner: Config::from_env()?,

@@ -180,6 +180,25 @@ impl Config {
     /// the store's prefix, and the `nginx` or `redirect` backend sends the object with a
     /// presigned URL. A root and a bucket together are a configuration error. See
     /// [`object`](crate::object).
+    ///
+    /// ```
+    /// use sendfile_core::object::ObjectStore;
+    /// use sendfile_core::s3::{S3Credentials, S3Presigner};
+    /// use sendfile_core::{Backend, Config};
+    ///
+    /// let s3 = S3Presigner::new("http://127.0.0.1:9000", "protected", "us-east-1",
+    ///     S3Credentials::new("AKIDEXAMPLE", "example-secret")).unwrap();
+    /// let config = Config::new(Backend::Nginx).url("/_s3").object_store(ObjectStore::new(s3));
+    /// config.validate().unwrap();
+    /// assert!(config.store().is_some());
+    ///
+    /// // A root as well: refused, naming the setting.
+    /// let both = config.clone().root(std::env::temp_dir());
+    /// assert_eq!(both.validate().unwrap_err().setting, "SENDFILE_S3_BUCKET");
+    /// // A backend that cannot send from a bucket: refused.
+    /// let xsendfile = config.with_backend(Backend::XSendfile);
+    /// assert_eq!(xsendfile.validate().unwrap_err().setting, "SENDFILE_BACKEND");
+    /// ```
     pub fn object_store(mut self, store: ObjectStore) -> Self {
         self.store = Some(store);
         self
@@ -338,6 +357,14 @@ impl Config {
     /// With a bucket (or a backend that needs one), checks that the two fit: no root besides
     /// the bucket, a backend able to send from it, a valid store. `Ok(true)` when files come
     /// from a bucket.
+    ///
+    /// ```
+    /// use sendfile_core::{Backend, Config};
+    /// let local = Config::new(Backend::Nginx).root(std::env::temp_dir());
+    /// assert!(!local.check_object_store(&Backend::Nginx).unwrap());
+    /// let err = local.check_object_store(&Backend::Redirect).unwrap_err();
+    /// assert_eq!(err.setting, "SENDFILE_S3_BUCKET");
+    /// ```
     pub fn check_object_store(&self, backend: &Backend) -> Result<bool, ConfigError> {
         let Some(store) = &self.store else {
             if backend.needs_object_store() {

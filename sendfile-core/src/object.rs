@@ -383,6 +383,22 @@ impl ObjectStore {
 
 /// An object about to be sent: what a backend (built in or [custom]) needs to answer.
 ///
+/// ```
+/// use sendfile_core::engine::Method;
+/// use sendfile_core::object::{ObjectRequest, ObjectStore};
+/// use sendfile_core::s3::{S3Credentials, S3Presigner};
+///
+/// let s3 = S3Presigner::new("http://127.0.0.1:9000", "protected", "us-east-1",
+///     S3Credentials::new("AKIDEXAMPLE", "example-secret")).unwrap();
+/// let store = ObjectStore::new(s3).prefix("files");
+/// let object = ObjectRequest::new(&store, "files/a.pdf", "a.pdf", Method::Head,
+///     "application/pdf", "attachment; filename=\"a.pdf\"");
+/// let internal = object.presign_for_method().unwrap();      // nginx keeps the app's headers
+/// assert!(!internal.query().contains("response-content-type"));
+/// let direct = object.presign_with_overrides().unwrap();    // a client goes to the store
+/// assert!(direct.query().contains("response-content-type=application%2Fpdf"));
+/// ```
+///
 /// [custom]: crate::CustomBackend::respond_object
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
