@@ -137,14 +137,19 @@ impl S3Presigner {
             ));
         }
         let endpoint_err = |m: String| ConfigError::new("SENDFILE_S3_ENDPOINT", m);
+        // Shown in errors without anything that may be a user or password.
+        let shown = match endpoint.rsplit_once('@') {
+            Some((_, host)) => format!("…@{host}"),
+            None => endpoint.to_owned(),
+        };
         let url: url::Url = endpoint.parse().map_err(|e| {
             endpoint_err(format!(
-                "{endpoint:?} is not a URL ({e}); use e.g. http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com"
+                "{shown:?} is not a URL ({e}); use e.g. http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com"
             ))
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(endpoint_err(format!(
-                "{endpoint:?} must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000"
+                "{shown:?} must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000"
             )));
         }
         if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
@@ -154,7 +159,7 @@ impl S3Presigner {
         }
         let origin = url.origin().ascii_serialization();
         let bucket = Bucket::new(url, UrlStyle::Path, bucket.to_owned(), region.to_owned())
-            .map_err(|e| endpoint_err(format!("{endpoint:?}: {e}")))?;
+            .map_err(|e| endpoint_err(format!("{shown:?}: {e}")))?;
         Ok(S3Presigner {
             bucket,
             credentials,
@@ -396,6 +401,11 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.setting, "SENDFILE_S3_ENDPOINT");
         assert!(!e.to_string().contains("SECRET-VALUE"), "{e}");
+        for bad in ["ftp://AKID:SECRET-VALUE@x", "http://AKID:SECRET VALUE@x y"] {
+            let e =
+                S3Presigner::new(bad, "b", "us-east-1", S3Credentials::new("a", "s")).unwrap_err();
+            assert!(!e.to_string().contains("SECRET"), "{e}");
+        }
     }
 
     #[test]
