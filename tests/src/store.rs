@@ -40,7 +40,9 @@ pub const REGION: &str = "us-east-1";
 /// Where the `s3s-fs` program is, if anywhere.
 pub fn s3s_fs_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SENDFILE_S3S_FS").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
+        // Named explicitly: that one or none.
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
     }
     let mut candidates = Vec::new();
     if let Some(home) = std::env::var_os("CARGO_HOME") {
