@@ -103,6 +103,45 @@ impl SendFileConfig {
         }
     }
 
+    /// Sends files from a bucket instead of a root (`SENDFILE_S3_*`): [`SendFile::new`] then
+    /// takes a key below the store's prefix, and the `nginx` or `redirect` backend sends the
+    /// object with a short-lived presigned URL. Do not set a root as well.
+    ///
+    /// ```
+    /// use actix_web::{App, get, test};
+    /// use sendfile_actix::s3::{S3Credentials, S3Presigner};
+    /// use sendfile_actix::object::ObjectStore;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// #[get("/report")]
+    /// async fn report() -> SendFile {
+    ///     SendFile::new("reports/q3.pdf").attachment()
+    /// }
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let s3 = S3Presigner::new(
+    ///     "http://127.0.0.1:9000", "protected", "us-east-1",
+    ///     S3Credentials::new("AKIDEXAMPLE", "example-secret"),
+    /// ).unwrap();
+    /// let config = SendFileConfig::new(Backend::Redirect)
+    ///     .object_store(ObjectStore::new(s3).prefix("files/"));
+    /// config.validate().unwrap();
+    /// let app = test::init_service(App::new().app_data(config).service(report)).await;
+    /// let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+    /// assert_eq!(res.status(), 307);
+    /// let location = res.headers().get("location").unwrap().to_str().unwrap();
+    /// assert!(location.starts_with("http://127.0.0.1:9000/protected/files/reports/q3.pdf?"));
+    /// assert_eq!(res.headers().get("cache-control").unwrap(), "private, no-store");
+    /// # });
+    /// ```
+    ///
+    /// [`SendFile::new`]: crate::SendFile::new
+    pub fn object_store(self, store: sendfile_core::object::ObjectStore) -> Self {
+        SendFileConfig {
+            inner: self.inner.object_store(store),
+        }
+    }
+
     /// Limits on multi-range requests served by the in-process backends.
     pub fn range_limits(self, limits: RangeLimits) -> Self {
         SendFileConfig {
@@ -111,8 +150,9 @@ impl SendFileConfig {
     }
 
     /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
-    /// and `SENDFILE_FOLLOW_SYMLINKS`, and validates the result. The error names the setting at
-    /// fault and the fix.
+    /// and `SENDFILE_FOLLOW_SYMLINKS` (and, for a bucket, `SENDFILE_S3_*` and the `AWS_*`
+    /// credentials: see [`object_store`](Self::object_store)), and validates the result. The
+    /// error names the setting at fault and the fix.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(SendFileConfig {
             inner: Config::from_env()?,

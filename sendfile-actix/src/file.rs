@@ -53,7 +53,8 @@ pub struct SendFile {
 }
 
 impl SendFile {
-    /// The file at `path`: relative to the configured root, or absolute inside it.
+    /// The file at `path`: relative to the configured root, or absolute inside it. With a
+    /// bucket ([`SendFileConfig::object_store`]), the object's key below the prefix.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         SendFile {
             request: FileRequest::new(path),
@@ -242,7 +243,9 @@ impl ResolvedSendFile {
     }
 
     /// The file's absolute path: the configured root joined with
-    /// [`relative_path`](Self::relative_path).
+    /// [`relative_path`](Self::relative_path). With a bucket
+    /// ([`SendFileConfig::object_store`]), `relative_path` is the key below the prefix and
+    /// this is the full key, prefix included.
     pub fn path(&self) -> &Path {
         self.file.path()
     }
@@ -253,7 +256,8 @@ impl ResolvedSendFile {
     }
 
     /// The file's size in bytes, when it was looked at (always, unless an offload backend runs
-    /// with `check_file_exists(false)` and the file is missing locally).
+    /// with `check_file_exists(false)` and the file is missing locally, or the file is an
+    /// object in a bucket, which the library never asks the store about).
     pub fn len(&self) -> Option<u64> {
         self.file.metadata().map(|m| m.len)
     }

@@ -294,6 +294,7 @@ pub use sendfile_core::{
     Backend, ConfigError, CustomBackend, DispositionType, Error, Header, NotFoundReason,
     ResolvedFile,
 };
+pub use sendfile_core::{Offload, object, s3};
 
 #[cfg(feature = "macros")]
 pub use sendfile_macros::protected_file;

@@ -117,6 +117,83 @@ pub fn assert_caddy_redirect(res: &impl InspectResponse, url: &str) {
     assert_offload(res, "x-accel-redirect", url.as_bytes(), false);
 }
 
+/// Asserts an nginx offload of an object in a bucket: 200 and `X-Accel-Redirect` naming
+/// `path` once both escapings are undone (nginx's, then the store's), with a signed query.
+/// `path` is the internal prefix, the bucket and the full key: `"/protected/bucket/files/a b.pdf"`.
+///
+/// ```
+/// use actix_web::{App, test, web};
+/// use sendfile_actix::object::ObjectStore;
+/// use sendfile_actix::s3::{S3Credentials, S3Presigner};
+/// use sendfile_actix::test::{assert_presigned_redirect, assert_x_accel_object};
+/// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let s3 = S3Presigner::new("http://127.0.0.1:9000", "bucket", "us-east-1",
+///     S3Credentials::new("AKIDEXAMPLE", "example-secret")).unwrap();
+/// let store = ObjectStore::new(s3).prefix("files");
+/// let route = || web::get().to(|| async { SendFile::new("Q3 résumé.pdf") });
+///
+/// let nginx = SendFileConfig::new(Backend::Nginx).url("/protected").object_store(store.clone());
+/// let app = test::init_service(App::new().app_data(nginx).route("/r", route())).await;
+/// let res = test::call_service(&app, test::TestRequest::get().uri("/r").to_request()).await;
+/// assert_x_accel_object(&res, "/protected/bucket/files/Q3 résumé.pdf");
+///
+/// let redirect = SendFileConfig::new(Backend::Redirect).object_store(store);
+/// let app = test::init_service(App::new().app_data(redirect).route("/r", route())).await;
+/// let res = test::call_service(&app, test::TestRequest::get().uri("/r").to_request()).await;
+/// assert_presigned_redirect(&res, "http://127.0.0.1:9000/bucket/files/Q3 résumé.pdf");
+/// # });
+/// ```
+pub fn assert_x_accel_object(res: &impl InspectResponse, path: &str) {
+    assert_eq!(
+        res.status_code(),
+        StatusCode::OK,
+        "an offload response must be 200"
+    );
+    let raw = String::from_utf8_lossy(header_bytes(res, "x-accel-redirect")).into_owned();
+    let (encoded, query) = raw.split_once('?').unwrap_or((raw.as_str(), ""));
+    let once = String::from_utf8_lossy(&percent_decode(encoded)).into_owned();
+    let got = percent_decode(&once);
+    assert!(
+        got == path.as_bytes(),
+        "X-Accel-Redirect: expected the object {path:?}, got {:?} (raw header {raw:?})",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(
+        query.contains("X-Amz-Signature="),
+        "X-Accel-Redirect: no signed query in {raw:?}"
+    );
+}
+
+/// Asserts a `redirect` to a presigned URL of the object at `url` (decoded:
+/// `"http://host/bucket/files/a b.pdf"`): 307, `Cache-Control: private, no-store`, and a
+/// signed query. See [`assert_x_accel_object`] for an example.
+pub fn assert_presigned_redirect(res: &impl InspectResponse, url: &str) {
+    assert_eq!(
+        res.status_code(),
+        StatusCode::TEMPORARY_REDIRECT,
+        "a presigned redirect must be 307"
+    );
+    let cache = String::from_utf8_lossy(header_bytes(res, "cache-control")).into_owned();
+    assert_eq!(
+        cache, "private, no-store",
+        "the redirect must not be cached"
+    );
+    let raw = String::from_utf8_lossy(header_bytes(res, "location")).into_owned();
+    let (encoded, query) = raw.split_once('?').unwrap_or((raw.as_str(), ""));
+    let got = percent_decode(encoded);
+    assert!(
+        got == url.as_bytes(),
+        "Location: expected the object {url:?}, got {:?} (raw header {raw:?})",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(
+        query.contains("X-Amz-Signature="),
+        "Location: no signed query in {raw:?}"
+    );
+}
+
 /// Asserts a download saved as `filename`: `Content-Disposition: attachment`, and the name a
 /// browser would use (the decoded `filename*` when present, else `filename`).
 pub fn assert_download(res: &impl InspectResponse, filename: &str) {

@@ -165,5 +165,52 @@ fn root(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, confine, plan, root);
+/// What a bucket adds to a request: presigning (S3 SigV4, HMAC-SHA256 over the canonical
+/// request) and the nginx / redirect plans from a bucket, beside the local-root nginx plan.
+fn object(c: &mut Criterion) {
+    use std::time::Duration;
+
+    use sendfile_core::engine::{Method, Request};
+    use sendfile_core::object::{ObjectStore, PresignMethod, PresignRequest, Presigner};
+    use sendfile_core::s3::{S3Credentials, S3Presigner};
+    use sendfile_core::{Backend, Config, FileRequest};
+
+    let (_dir, root_dir) = confine_fixture();
+    let s3 = S3Presigner::new(
+        "https://s3.eu-west-1.amazonaws.com",
+        "protected-files",
+        "eu-west-1",
+        S3Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+    )
+    .expect("presigner");
+    let http = Request::new(Method::Get);
+    let request = FileRequest::new(NESTED);
+    let mut group = c.benchmark_group("object");
+    group.bench_function("presign_get", |b| {
+        let req = PresignRequest::new(PresignMethod::Get, NESTED, Duration::from_secs(60));
+        b.iter(|| s3.presign(black_box(&req)).expect("presign"));
+    });
+    let local = Config::new(Backend::Nginx)
+        .root(&root_dir)
+        .url("/protected");
+    local.validate().expect("valid configuration");
+    group.bench_function("plan_nginx_local_root", |b| {
+        b.iter(|| sendfile_core::plan(&local, black_box(&request), &http).expect("plan"));
+    });
+    for backend in [Backend::Nginx, Backend::Redirect] {
+        let config = Config::new(backend.clone())
+            .url("/protected")
+            .object_store(ObjectStore::new(s3.clone()).prefix("tenants/a/"));
+        config.validate().expect("valid configuration");
+        group.bench_function(format!("plan_{backend}_bucket"), |b| {
+            b.iter(|| sendfile_core::plan(&config, black_box(&request), &http).expect("plan"));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, confine, plan, root, object);
 criterion_main!(benches);

@@ -7,6 +7,7 @@ use crate::backend::Backend;
 use crate::confine::Root;
 use crate::engine::RangeLimits;
 use crate::error::{ConfigError, Error};
+use crate::object::ObjectStore;
 use crate::watch::RootWatch;
 
 /// The internal URL prefix the front server maps to the root (`SENDFILE_URL`).
@@ -101,6 +102,8 @@ pub struct Config {
     /// builder method replaces it, so that it also tells a configuration from its variants
     /// ([`Config::is_same`]).
     watch: Arc<RootWatch>,
+    /// The bucket files are sent from, instead of a root.
+    store: Option<ObjectStore>,
 }
 
 impl Config {
@@ -115,6 +118,7 @@ impl Config {
             denied_status: 403,
             range_limits: RangeLimits::default(),
             watch: Arc::default(),
+            store: None,
         }
     }
 
@@ -179,8 +183,45 @@ impl Config {
         self
     }
 
+    /// Sends files from a bucket instead of a root (`SENDFILE_S3_*`): keys are confined below
+    /// the store's prefix, and the `nginx` or `redirect` backend sends the object with a
+    /// presigned URL. A root and a bucket together are a configuration error. See
+    /// [`object`](crate::object).
+    ///
+    /// ```
+    /// use sendfile_core::object::ObjectStore;
+    /// use sendfile_core::s3::{S3Credentials, S3Presigner};
+    /// use sendfile_core::{Backend, Config};
+    ///
+    /// let s3 = S3Presigner::new("http://127.0.0.1:9000", "protected", "us-east-1",
+    ///     S3Credentials::new("AKIDEXAMPLE", "example-secret")).unwrap();
+    /// let config = Config::new(Backend::Nginx).url("/_s3").object_store(ObjectStore::new(s3));
+    /// config.validate().unwrap();
+    /// assert!(config.store().is_some());
+    ///
+    /// // A root as well: refused, naming the setting.
+    /// let both = config.clone().root(std::env::temp_dir());
+    /// assert_eq!(both.validate().unwrap_err().setting, "SENDFILE_S3_BUCKET");
+    /// // A backend that cannot send from a bucket: refused.
+    /// let xsendfile = config.with_backend(Backend::XSendfile);
+    /// assert_eq!(xsendfile.validate().unwrap_err().setting, "SENDFILE_BACKEND");
+    /// ```
+    pub fn object_store(mut self, store: ObjectStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The bucket, when files are sent from one.
+    pub fn store(&self) -> Option<&ObjectStore> {
+        self.store.as_ref()
+    }
+
     /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
-    /// and `SENDFILE_FOLLOW_SYMLINKS` from the environment, and validates the result.
+    /// and `SENDFILE_FOLLOW_SYMLINKS` from the environment, and validates the result. With the
+    /// `s3` feature (default), also `SENDFILE_S3_ENDPOINT`, `SENDFILE_S3_BUCKET`,
+    /// `SENDFILE_S3_REGION`, `SENDFILE_S3_PREFIX`, `SENDFILE_S3_EXPIRES`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (see
+    /// [`s3::store_from_lookup`](crate::s3::store_from_lookup)).
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
     }
@@ -211,6 +252,17 @@ impl Config {
         if let Some(follow) = lookup("SENDFILE_FOLLOW_SYMLINKS") {
             config = config.follow_symlinks(bool_setting("SENDFILE_FOLLOW_SYMLINKS", &follow)?);
         }
+        #[cfg(feature = "s3")]
+        if let Some(store) = crate::s3::store_from_lookup(&lookup)? {
+            config = config.object_store(store);
+        }
+        #[cfg(not(feature = "s3"))]
+        if lookup("SENDFILE_S3_BUCKET").is_some_and(|b| !b.trim().is_empty()) {
+            return Err(ConfigError::new(
+                "SENDFILE_S3_BUCKET",
+                "set, but sendfile-core was built without its s3 feature; enable the feature",
+            ));
+        }
         config.validate()?;
         Ok(config)
     }
@@ -219,7 +271,9 @@ impl Config {
     /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one, a
     /// denied status that is an HTTP error status.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.open_root()?;
+        if !self.check_object_store(&self.backend)? {
+            self.open_root()?;
+        }
         self.url_prefix()?;
         if !(400..=599).contains(&self.denied_status) {
             return Err(ConfigError::new(
@@ -306,6 +360,47 @@ impl Config {
         self.watch
             .get(|| self.open_root_at(path), path)
             .map_err(Error::RootUnavailable)
+    }
+
+    /// With a bucket (or a backend that needs one), checks that the two fit: no root besides
+    /// the bucket, a backend able to send from it, a valid store. `Ok(true)` when files come
+    /// from a bucket.
+    ///
+    /// ```
+    /// use sendfile_core::{Backend, Config};
+    /// let local = Config::new(Backend::Nginx).root(std::env::temp_dir());
+    /// assert!(!local.check_object_store(&Backend::Nginx).unwrap());
+    /// let err = local.check_object_store(&Backend::Redirect).unwrap_err();
+    /// assert_eq!(err.setting, "SENDFILE_S3_BUCKET");
+    /// ```
+    pub fn check_object_store(&self, backend: &Backend) -> Result<bool, ConfigError> {
+        let Some(store) = &self.store else {
+            if backend.needs_object_store() {
+                return Err(ConfigError::new(
+                    "SENDFILE_S3_BUCKET",
+                    format!(
+                        "not set, and the {backend} backend sends objects from a bucket only; set SENDFILE_S3_BUCKET (and SENDFILE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), or use a local backend such as nginx"
+                    ),
+                ));
+            }
+            return Ok(false);
+        };
+        if self.root.is_some() {
+            return Err(ConfigError::new(
+                "SENDFILE_S3_BUCKET",
+                "set together with SENDFILE_ROOT; files come from one place: unset SENDFILE_ROOT to send from the bucket, or SENDFILE_S3_BUCKET to send from the root",
+            ));
+        }
+        if !backend.sends_objects() {
+            return Err(ConfigError::new(
+                "SENDFILE_BACKEND",
+                format!(
+                    "the {backend} backend cannot send objects from a bucket (SENDFILE_S3_BUCKET is set); use nginx (with an internal location that proxies to the store) or redirect"
+                ),
+            ));
+        }
+        store.validate()?;
+        Ok(true)
     }
 
     fn root_setting(&self) -> Result<&Path, ConfigError> {

@@ -909,6 +909,24 @@ mod linux {
     }
 }
 
+/// Objects in a bucket: a key below the prefix stands where a path below the root would.
+impl ResolvedFile {
+    /// An object: `relative` is its key below the store's prefix, `path` its full key. There
+    /// is no local file and no metadata.
+    pub(crate) fn object(relative: PathBuf, path: PathBuf) -> ResolvedFile {
+        #[cfg(not(unix))]
+        let relative_bytes = relative.to_string_lossy().replace('\\', "/").into_bytes();
+        ResolvedFile {
+            relative,
+            path,
+            file: None,
+            meta: None,
+            #[cfg(not(unix))]
+            relative_bytes,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
+//! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
 //! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
 //!
 //! No type of any HTTP framework appears in this API: adapters translate.
@@ -25,11 +26,14 @@ pub mod error;
 pub mod logsafe;
 pub mod meta;
 pub mod nginx;
+pub mod object;
 pub mod plan;
 mod planner;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod watch;
 
-pub use backend::{BACKEND_NAMES, Backend, CustomBackend};
+pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
 pub use config::{Config, UrlPrefix};
 pub use confine::{Access, ResolvedFile, Root};
 pub use disposition::DispositionType;

@@ -1,15 +1,16 @@
 //! From a configuration and a file request to a response plan: the one place where the
 //! backend rules meet.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::backend::{Backend, CustomBackend};
+use crate::backend::{Backend, CustomBackend, Offload};
 use crate::config::Config;
 use crate::confine::{Access, ResolvedFile};
 use crate::disposition::{content_disposition, content_type_for, saved_name};
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
+use crate::object::{ObjectRequest, ObjectStore};
 use crate::plan::{Body, FileRequest, Header, Plan};
 
 /// The backend that serves `request`: its own override, else the configuration's.
@@ -35,6 +36,11 @@ pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, E
     // The URL is checked before the file is touched: a configuration error is never hidden
     // behind a 404.
     config.url_prefix_for(backend)?;
+    if config.check_object_store(backend)?
+        && let Some(store) = config.store()
+    {
+        return resolve_object(store, &request.path);
+    }
     let root = config.current_root()?;
     root.resolve(&request.path, access_for(config, backend))
 }
@@ -84,6 +90,16 @@ pub fn plan_resolved(
         Header::new("Content-Type", content_type.clone()),
         Header::new("Content-Disposition", disposition),
     ];
+
+    if config.check_object_store(backend)?
+        && let Some(store) = config.store()
+    {
+        return plan_object(config, backend, store, request, &file, http, headers);
+    }
+    if let Backend::Custom(custom) = backend {
+        let offload = custom.respond(&file, http.method)?;
+        return finish_custom(custom.as_ref(), offload, headers);
+    }
 
     if backend.is_in_process() {
         return plan_in_process(config, request, file, http, headers, &content_type);
@@ -218,6 +234,12 @@ fn offload_headers(
             Header::new("X-Sendfile", percent_encode_path(&absolute))
         }
         Backend::Custom(custom) => return custom_headers(custom.as_ref(), file),
+        Backend::Redirect => {
+            return Err(Error::Config(ConfigError::new(
+                "SENDFILE_S3_BUCKET",
+                "not set, and the redirect backend sends objects from a bucket only",
+            )));
+        }
         Backend::Simple | Backend::Development => {
             return Err(Error::Io(std::io::Error::other(
                 "in-process backend planned as an offload",
@@ -277,4 +299,145 @@ fn path_bytes(path: &Path) -> Vec<u8> {
 #[cfg(not(unix))]
 fn path_bytes(path: &Path) -> Vec<u8> {
     path.to_string_lossy().replace('\\', "/").into_bytes()
+}
+
+/// A key below the store's prefix, checked as a path below a root would be.
+fn resolve_object(store: &ObjectStore, path: &Path) -> Result<ResolvedFile, Error> {
+    let relative = store.relative_key(path)?;
+    let full = format!("{}{relative}", store.key_prefix()?);
+    Ok(ResolvedFile::object(
+        PathBuf::from(relative),
+        PathBuf::from(full),
+    ))
+}
+
+/// An object from the bucket: nginx gets the presigned path and query in `X-Accel-Redirect`,
+/// `redirect` answers 307 to the presigned URL, a custom backend answers as it likes.
+fn plan_object(
+    config: &Config,
+    backend: &Backend,
+    store: &ObjectStore,
+    request: &FileRequest,
+    file: &ResolvedFile,
+    http: &Request<'_>,
+    mut headers: Vec<Header>,
+) -> Result<Plan, Error> {
+    // A file resolved below a root (not a key) is checked again as a key.
+    let relative = store.relative_key(file.relative_path())?;
+    let key = format!("{}{relative}", store.key_prefix()?);
+    let text = |h: &Header| h.value_str().unwrap_or_default().to_owned();
+    let (content_type, disposition) = (text(&headers[0]), text(&headers[1]));
+    let object = ObjectRequest::new(
+        store,
+        &key,
+        &relative,
+        http.method,
+        &content_type,
+        &disposition,
+    );
+    match backend {
+        Backend::Nginx => {
+            let url = required_url(config, backend)?;
+            let presigned = object.presign_for_method()?;
+            // nginx decodes the X-Accel-Redirect path once before routing it: escape the
+            // (already escaped) presigned path again, so the location's capture holds exactly
+            // the signed path. The query is passed on as is.
+            let mut value = url.join(&percent_encode_path(presigned.path().as_bytes()));
+            if !presigned.query().is_empty() {
+                value.push('?');
+                value.push_str(presigned.query());
+            }
+            check_header_value("X-Accel-Redirect", value.as_bytes())?;
+            let mut offload = vec![Header::new("X-Accel-Redirect", value)];
+            offload.extend(request.nginx.headers()?);
+            headers.splice(0..0, offload);
+            Ok(Plan {
+                status: 200,
+                headers,
+                body: Body::Empty,
+            })
+        }
+        Backend::Redirect => {
+            let presigned = object.presign_with_overrides()?;
+            let location = presigned.to_string();
+            check_header_value("Location", location.as_bytes())?;
+            Ok(Plan {
+                status: 307,
+                headers: vec![
+                    Header::new("Location", location),
+                    Header::new("Cache-Control", "private, no-store"),
+                ],
+                body: Body::Empty,
+            })
+        }
+        Backend::Custom(custom) => {
+            let offload = custom.respond_object(&object)?;
+            finish_custom(custom.as_ref(), offload, headers)
+        }
+        other => Err(Error::Config(ConfigError::new(
+            "SENDFILE_BACKEND",
+            format!("the {other} backend cannot send objects from a bucket; use nginx or redirect"),
+        ))),
+    }
+}
+
+/// A custom backend's answer, checked: `200` with at least one header (plus Content-Type and
+/// Content-Disposition), or a redirect with a `Location` (plus `Cache-Control: private,
+/// no-store` unless it sets one).
+fn finish_custom(
+    custom: &dyn CustomBackend,
+    offload: Offload,
+    mut headers: Vec<Header>,
+) -> Result<Plan, Error> {
+    let invalid = |reason: String| Error::InvalidHeader {
+        name: format!("(custom backend {})", custom.name()),
+        reason,
+    };
+    for h in &offload.headers {
+        check_header_value(&h.name, &h.value)?;
+    }
+    let has = |name: &str| {
+        offload
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case(name))
+    };
+    match offload.status {
+        200 => {
+            if offload.headers.is_empty() {
+                return Err(invalid(
+                    "the backend returned no header; return the header that hands the file to the front server".into(),
+                ));
+            }
+            headers.splice(0..0, offload.headers);
+            Ok(Plan {
+                status: 200,
+                headers,
+                body: Body::Empty,
+            })
+        }
+        301 | 302 | 303 | 307 | 308 => {
+            if !has("Location") {
+                return Err(invalid(format!(
+                    "status {} without a Location header; add Location (Offload::redirect)",
+                    offload.status
+                )));
+            }
+            let mut headers = offload.headers;
+            if !headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("Cache-Control"))
+            {
+                headers.push(Header::new("Cache-Control", "private, no-store"));
+            }
+            Ok(Plan {
+                status: offload.status,
+                headers,
+                body: Body::Empty,
+            })
+        }
+        other => Err(invalid(format!(
+            "status {other} is neither 200 nor a redirect (301, 302, 303, 307, 308)"
+        ))),
+    }
 }

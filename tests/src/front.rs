@@ -23,6 +23,10 @@ pub enum Setup {
     Caddy,
     /// Caddy 2 acting on `200` + `Location` with `handle_response` (backend `mod_wsgi`).
     CaddyModWsgi,
+    /// nginx, `X-Accel-Redirect` to an internal location that proxies to an S3 store (backend
+    /// `nginx` with a bucket). Not in [`Setup::ALL`]: it needs a store
+    /// ([`Front::start_with`] and [`crate::store`]).
+    NginxS3,
 }
 
 /// The deploy templates, shipped in `examples/protected_downloads/deploy/`.
@@ -45,6 +49,8 @@ mod templates {
         include_str!("../../examples/protected_downloads/deploy/caddy/site.caddy");
     pub(super) const CADDY_MOD_WSGI_SITE: &str =
         include_str!("../../examples/protected_downloads/deploy/caddy/site-mod_wsgi.caddy");
+    pub(super) const NGINX_S3_SITE: &str =
+        include_str!("../../examples/protected_downloads/deploy/nginx/site-s3.conf");
 }
 
 const APACHE_MODULES: &str = "/usr/lib/apache2/modules";
@@ -68,6 +74,7 @@ impl Setup {
             Setup::Lighttpd => "lighttpd",
             Setup::Caddy => "caddy",
             Setup::CaddyModWsgi => "caddy-mod_wsgi",
+            Setup::NginxS3 => "nginx-s3",
         }
     }
 
@@ -79,6 +86,7 @@ impl Setup {
             "lighttpd" => Setup::Lighttpd,
             "caddy" => Setup::Caddy,
             "caddy-mod_wsgi" | "mod_wsgi" => Setup::CaddyModWsgi,
+            "nginx-s3" => Setup::NginxS3,
             _ => return None,
         })
     }
@@ -86,7 +94,7 @@ impl Setup {
     /// The `SENDFILE_BACKEND` name the app must use behind this setup.
     pub fn backend_name(self) -> &'static str {
         match self {
-            Setup::Nginx => "nginx",
+            Setup::Nginx | Setup::NginxS3 => "nginx",
             Setup::Apache => "xsendfile",
             Setup::Lighttpd => "lighttpd",
             Setup::Caddy => "caddy",
@@ -97,7 +105,9 @@ impl Setup {
     /// The internal URL prefix (`SENDFILE_URL`) for the backends that need one.
     pub fn url(self) -> Option<&'static str> {
         match self {
-            Setup::Nginx | Setup::Caddy | Setup::CaddyModWsgi => Some("/protected"),
+            Setup::Nginx | Setup::Caddy | Setup::CaddyModWsgi | Setup::NginxS3 => {
+                Some("/protected")
+            }
             Setup::Apache | Setup::Lighttpd => None,
         }
     }
@@ -105,7 +115,7 @@ impl Setup {
     /// The offload header the app sends, which the client must never see.
     pub fn offload_header(self) -> &'static str {
         match self {
-            Setup::Nginx | Setup::Caddy => "X-Accel-Redirect",
+            Setup::Nginx | Setup::Caddy | Setup::NginxS3 => "X-Accel-Redirect",
             Setup::Apache | Setup::Lighttpd => "X-Sendfile",
             Setup::CaddyModWsgi => "Location",
         }
@@ -114,7 +124,7 @@ impl Setup {
     /// The server program.
     pub fn binary(self) -> &'static str {
         match self {
-            Setup::Nginx => "/usr/sbin/nginx",
+            Setup::Nginx | Setup::NginxS3 => "/usr/sbin/nginx",
             Setup::Apache => "/usr/sbin/apache2",
             Setup::Lighttpd => "/usr/sbin/lighttpd",
             Setup::Caddy | Setup::CaddyModWsgi => "/usr/bin/caddy",
@@ -124,7 +134,7 @@ impl Setup {
     /// The Debian packages that provide it.
     pub fn packages(self) -> &'static str {
         match self {
-            Setup::Nginx => "nginx-light",
+            Setup::Nginx | Setup::NginxS3 => "nginx-light",
             Setup::Apache => "apache2 libapache2-mod-xsendfile",
             Setup::Lighttpd => "lighttpd",
             Setup::Caddy | Setup::CaddyModWsgi => "caddy",
@@ -155,6 +165,7 @@ impl Setup {
         use templates::*;
         match self {
             Setup::Nginx => [("nginx.conf", NGINX_MAIN), ("site.conf", NGINX_SITE)],
+            Setup::NginxS3 => [("nginx.conf", NGINX_MAIN), ("site.conf", NGINX_S3_SITE)],
             Setup::Apache => [("apache2.conf", APACHE_MAIN), ("site.conf", APACHE_SITE)],
             Setup::Lighttpd => [
                 ("lighttpd.conf", LIGHTTPD_MAIN),
@@ -299,13 +310,19 @@ impl Front {
     /// Renders the setup's templates into `config.dir`, starts the server and waits (bounded)
     /// until it accepts connections. Retries with another port if the chosen one was taken.
     pub fn start(config: &FrontConfig) -> io::Result<Front> {
+        Front::start_with(config, &[])
+    }
+
+    /// As [`start`](Self::start), with more template placeholders (`S3_HOST`, `S3_SCHEME`
+    /// for [`Setup::NginxS3`]).
+    pub fn start_with(config: &FrontConfig, extra_vars: &[(&str, String)]) -> io::Result<Front> {
         let mut last_err = None;
         for _ in 0..3 {
             let port = match config.port {
                 Some(p) => p,
                 None => free_port()?,
             };
-            match Front::start_on(config, port) {
+            match Front::start_on(config, port, extra_vars) {
                 Ok(front) => return Ok(front),
                 Err(e) if config.port.is_none() && e.kind() == io::ErrorKind::AddrInUse => {
                     last_err = Some(e);
@@ -316,7 +333,11 @@ impl Front {
         Err(last_err.unwrap_or_else(|| io::Error::other("could not start")))
     }
 
-    fn start_on(config: &FrontConfig, port: u16) -> io::Result<Front> {
+    fn start_on(
+        config: &FrontConfig,
+        port: u16,
+        extra_vars: &[(&str, String)],
+    ) -> io::Result<Front> {
         let setup = config.setup;
         let dir = &config.dir;
         fs::create_dir_all(dir)?;
@@ -332,7 +353,7 @@ impl Front {
             .to_string_lossy()
             .trim_end_matches('/')
             .to_owned();
-        let vars = [
+        let mut vars = vec![
             ("LISTEN", format!("127.0.0.1:{port}")),
             ("LISTEN_HOST", "127.0.0.1".to_owned()),
             ("LISTEN_PORT", port.to_string()),
@@ -346,6 +367,7 @@ impl Front {
             ("GROUP", group),
             ("MODULES", APACHE_MODULES.to_owned()),
         ];
+        vars.extend(extra_vars.iter().map(|(n, v)| (*n, v.clone())));
         for (i, (name, template)) in setup.templates().into_iter().enumerate() {
             let mut text = render(template, &vars);
             if let (1, Some(extra)) = (i, &config.site_extra) {
@@ -371,7 +393,7 @@ impl Front {
             }
         };
         match setup {
-            Setup::Nginx => {
+            Setup::Nginx | Setup::NginxS3 => {
                 cmd.arg("-p")
                     .arg(dir)
                     .arg("-c")
@@ -536,8 +558,9 @@ mod tests {
             "GROUP",
             "MODULES",
         ];
-        let vars: Vec<(&str, String)> = known.iter().map(|k| (*k, String::new())).collect();
-        for setup in Setup::ALL {
+        let mut vars: Vec<(&str, String)> = known.iter().map(|k| (*k, String::new())).collect();
+        vars.extend([("S3_HOST", String::new()), ("S3_SCHEME", String::new())]);
+        for setup in Setup::ALL.into_iter().chain([Setup::NginxS3]) {
             for (_, t) in setup.templates() {
                 let _ = render(t, &vars);
             }

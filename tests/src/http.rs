@@ -64,6 +64,7 @@ pub struct Request {
     method: String,
     target: String,
     headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
 impl Request {
@@ -83,12 +84,19 @@ impl Request {
             method: method.to_owned(),
             target: target.into(),
             headers: Vec::new(),
+            body: Vec::new(),
         }
     }
 
     /// Adds a header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Sets the request body (sent with its `Content-Length`).
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
         self
     }
 
@@ -111,8 +119,12 @@ impl Request {
         for (n, v) in &self.headers {
             req.push_str(&format!("{n}: {v}\r\n"));
         }
+        if !self.body.is_empty() || self.method == "PUT" {
+            req.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+        }
         req.push_str("Connection: close\r\n\r\n");
         stream.write_all(req.as_bytes())?;
+        stream.write_all(&self.body)?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw)?;
         parse_response(

@@ -260,7 +260,10 @@ async fn index(req: HttpRequest, user: SignedIn) -> Result<HttpResponse, SignInR
         );
     }
     html.push_str("</ul>\n");
-    if files.is_empty() {
+    if files.is_empty() && root.is_none() {
+        // Files in a bucket: listing them would need a request to the store.
+        html.push_str("<p>The files are in a bucket; try <a href=\"/download/public/welcome.txt\">public/welcome.txt</a>.</p>\n");
+    } else if files.is_empty() {
         html.push_str("<p>No files here (is the root readable by the app?).</p>\n");
     }
     Ok(HttpResponse::Ok()

@@ -9,6 +9,10 @@
 //!   directory). A missing or empty directory gets the sample tree.
 //! - `SENDFILE_URL`: the front server's internal location (`nginx`, `mod_wsgi`, `caddy`).
 //! - `SENDFILE_CHECK_FILE_EXISTS`: `true` (default) or `false`.
+//! - `SENDFILE_S3_BUCKET` (with `SENDFILE_S3_ENDPOINT`, `SENDFILE_S3_REGION`,
+//!   `SENDFILE_S3_PREFIX`, `SENDFILE_S3_EXPIRES`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//!   `AWS_SESSION_TOKEN`): serve the files from this bucket instead of a root, with the
+//!   `redirect` backend (default then) or `nginx` (`scripts/try-behind nginx-s3`).
 //! - `LISTEN_ADDR`, or `--listen ADDR`: where the app listens (default `127.0.0.1:8000`).
 //! - `PUBLIC_URL`: the URL to print, e.g. the front server's (default: the app's own).
 
@@ -40,19 +44,29 @@ fn run() -> Result<(), String> {
         .parse()
         .map_err(|e| format!("listen address {listen:?}: {e}; use e.g. 127.0.0.1:8000"))?;
 
+    let bucket = env("SENDFILE_S3_BUCKET");
     let root = env("SENDFILE_ROOT").map_or_else(
         || std::env::temp_dir().join("protected_downloads-sample"),
         PathBuf::from,
     );
     let empty = std::fs::read_dir(&root).map_or(true, |mut d| d.next().is_none());
-    if empty {
+    if empty && bucket.is_none() {
         protected_downloads::create_sample_tree(&root)
             .map_err(|e| format!("creating the sample tree in {}: {e}", root.display()))?;
         log::info!("created the sample tree in {}", root.display());
     }
     let root_text = root.to_string_lossy().into_owned();
     let config = SendFileConfig::from_lookup(|name| match name {
-        "SENDFILE_BACKEND" => Some(env(name).unwrap_or_else(|| "simple".to_owned())),
+        "SENDFILE_BACKEND" => Some(env(name).unwrap_or_else(|| {
+            if bucket.is_some() {
+                "redirect"
+            } else {
+                "simple"
+            }
+            .to_owned()
+        })),
+        // Files come from the bucket when one is set (a root as well is an error).
+        "SENDFILE_ROOT" if bucket.is_some() => env(name),
         "SENDFILE_ROOT" => Some(root_text.clone()),
         _ => env(name),
     })
@@ -73,14 +87,16 @@ fn run() -> Result<(), String> {
     let bound = server.addrs().first().copied().unwrap_or(listen);
 
     let public = env("PUBLIC_URL").unwrap_or_else(|| format!("http://{bound}/"));
-    let mut banner = format!(
-        "protected_downloads: backend {backend}, root {}\n  open {public}\n  sign in as:",
-        root.display()
-    );
+    let from = match &bucket {
+        Some(bucket) => format!("bucket {bucket}"),
+        None => format!("root {}", root.display()),
+    };
+    let mut banner =
+        format!("protected_downloads: backend {backend}, {from}\n  open {public}\n  sign in as:");
     for user in protected_downloads::USERS {
         banner.push_str(&format!(" {}/{}", user.name, user.password));
     }
-    if !config.backend().is_in_process() {
+    if !config.backend().is_in_process() && bucket.is_none() {
         banner.push_str(&format!(
             "\n  the {backend} backend only works behind its front server (scripts/try-behind)"
         ));
