@@ -284,6 +284,7 @@ impl Stream for FileStream {
             }
             Err(e) => {
                 this.shared.release();
+                log::warn!("sendfile: streaming stopped: {e}");
                 Err(e.into())
             }
         }))
