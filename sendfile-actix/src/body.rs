@@ -81,6 +81,8 @@ const POOL_MAX: usize = 16;
 /// Limits for one stream.
 pub(crate) struct StreamLimits {
     pub(crate) send_timeout: Duration,
+    /// Who asked for what, for the log.
+    pub(crate) request: Option<String>,
     pub(crate) permit: Option<StreamPermit>,
 }
 
@@ -106,6 +108,7 @@ impl Shared {
 pub(crate) struct FileStream {
     shared: Rc<Shared>,
     send_timeout: Duration,
+    request: Option<Rc<str>>,
     segments: VecDeque<Segment>,
     pending: Option<JoinHandle<io::Result<Bytes>>>,
     watchdog: Option<JoinHandle<()>>,
@@ -128,6 +131,7 @@ impl FileStream {
                 waker: RefCell::new(None),
             }),
             send_timeout: limits.send_timeout,
+            request: limits.request.map(Rc::from),
             segments: segments.into(),
             pending: None,
             watchdog: None,
@@ -145,6 +149,7 @@ impl FileStream {
         }
         let shared = Rc::clone(&self.shared);
         let timeout = self.send_timeout;
+        let request = self.request.clone();
         self.watchdog = Some(actix_web::rt::spawn(async move {
             loop {
                 let deadline = shared.progress.get() + timeout;
@@ -159,7 +164,8 @@ impl FileStream {
             shared.timed_out.set(true);
             shared.release();
             log::info!(
-                "sendfile: send timeout: the client took nothing for {timeout:?}; file closed, connection closed at the next write (SENDFILE_SEND_TIMEOUT)"
+                "sendfile: send timeout: the client took nothing for {timeout:?} (SENDFILE_SEND_TIMEOUT); file closed, connection closed; {}",
+                request.as_deref().unwrap_or("request unknown")
             );
             if let Some(waker) = shared.waker.borrow_mut().take() {
                 waker.wake();
@@ -250,20 +256,20 @@ impl Stream for FileStream {
                         let n = this.take_chunk(len);
                         match read_cached(&file, offset, n) {
                             Ok(bytes) => {
-                                advance(this.segments.front_mut(), bytes.len() as u64);
+                                advance(&mut this.segments, bytes.len() as u64);
                                 break Ok(bytes);
                             }
                             Err(Cached::No) => {}
                             Err(Cached::Unsupported) => this.nowait = false,
                             Err(Cached::Failed(e)) => break Err(e),
                         }
-                        advance(this.segments.front_mut(), n as u64);
+                        advance(&mut this.segments, n as u64);
                         this.pending = Some(spawn_blocking(move || read_at(&file, offset, n)));
                         continue;
                     }
                     let inline = len <= INLINE_READ_MAX;
                     let n = this.take_chunk(len);
-                    advance(this.segments.front_mut(), n as u64);
+                    advance(&mut this.segments, n as u64);
                     if inline && n as u64 == len {
                         // The whole rest of the segment, and small: read it now.
                         break read_at(&file, offset, n);
@@ -296,8 +302,8 @@ fn is_done(segment: &Segment) -> bool {
 }
 
 /// Moves the front file segment `n` bytes on.
-fn advance(segment: Option<&mut Segment>, n: u64) {
-    if let Some(Segment::File { offset, len }) = segment {
+fn advance(segments: &mut VecDeque<Segment>, n: u64) {
+    if let Some(Segment::File { offset, len }) = segments.front_mut() {
         let n = n.min(*len);
         *offset += n;
         *len -= n;

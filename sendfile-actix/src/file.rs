@@ -310,6 +310,13 @@ fn plan(
     };
     let limits = StreamLimits {
         send_timeout: config.core().send_timeout_duration(),
+        // For the log line of a send timeout, as nginx writes it.
+        request: permit.as_ref().map(|_| {
+            let peer = req
+                .peer_addr()
+                .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+            format!("client: {peer}, request: \"GET {}\"", req.path())
+        }),
         permit,
     };
     let fields = RequestFields::read(req);

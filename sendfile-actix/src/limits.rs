@@ -72,10 +72,10 @@ pub fn send_timeout_on_connect(
         .max(1);
     move |conn: &dyn Any, _: &mut Extensions| {
         #[cfg(target_os = "linux")]
-        if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            if let Err(e) = rustix::net::sockopt::set_tcp_user_timeout(stream, millis) {
-                log::debug!("sendfile: TCP_USER_TIMEOUT not set: {e}");
-            }
+        if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Err(e) = rustix::net::sockopt::set_tcp_user_timeout(stream, millis)
+        {
+            log::debug!("sendfile: TCP_USER_TIMEOUT not set: {e}");
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (conn, millis);

@@ -9,6 +9,8 @@
 //! has a deadline; nothing synchronises by sleeping.
 
 #![cfg(target_os = "linux")]
+// The server prints its port and its log for the parent; the tests print what they measured.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddrV4, TcpStream};
@@ -54,7 +56,8 @@ async fn serve(root: PathBuf) {
     let mut server = HttpServer::new(move || {
         App::new().app_data(config.clone()).route(
             "/f/{name}",
-            web::get().to(|name: web::Path<String>| async move { SendFile::new(name.into_inner()) }),
+            web::get()
+                .to(|name: web::Path<String>| async move { SendFile::new(name.into_inner()) }),
         )
     })
     .workers(1)
@@ -100,7 +103,7 @@ struct Server {
     root: PathBuf,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Options {
     timeout_ms: Option<u64>,
     nofile: Option<u64>,
@@ -262,10 +265,7 @@ fn small_client(addr: SocketAddrV4) -> TcpStream {
 /// Sends a GET and reads the response head; returns the status, the head, and the body bytes
 /// read with it.
 fn request(stream: &mut TcpStream, path: &str) -> std::io::Result<(u16, String, Vec<u8>)> {
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    )?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -391,9 +391,7 @@ fn stalled_clients_are_cut_off_after_the_send_timeout() {
         (1..=CLIENTS).contains(&logged),
         "{logged} send timeout lines for {CLIENTS} streams"
     );
-    eprintln!(
-        "{CLIENTS} stalled clients: RSS +{rss_growth} KiB, ordinary 1 MiB download {took:?}"
-    );
+    eprintln!("{CLIENTS} stalled clients: RSS +{rss_growth} KiB, ordinary 1 MiB download {took:?}");
 }
 
 /// Without the on_connect helper, the send timeout still closes the stalled stream's file.
@@ -481,7 +479,10 @@ fn aborted_downloads_release_everything() {
     server.wait_for(Duration::from_secs(10), "descriptors back", |s| {
         s.fds() <= fds_before
     });
-    assert!(slowest < Duration::from_secs(2), "ordinary download took {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(2),
+        "ordinary download took {slowest:?}"
+    );
 }
 
 /// Out of descriptors: refused downloads are 503 with Retry-After, never 500, and the log
@@ -503,7 +504,8 @@ fn descriptor_exhaustion_is_a_503_never_a_500() {
         let Ok(mut s) = TcpStream::connect(server.addr()) else {
             break;
         };
-        s.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(1500)))
+            .unwrap();
         // A connection the server could not accept gets no answer: that is not a 500 either.
         let Ok((status, head, _)) = request(&mut s, "/f/big.bin") else {
             break;
@@ -565,9 +567,15 @@ fn the_stream_cap_answers_503() {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let (status, head, _) = request(&mut s, "/f/1k.bin").unwrap();
         assert_eq!(status, 503);
-        assert!(head.to_ascii_lowercase().contains("retry-after: 1"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("retry-after: 1"),
+            "{head}"
+        );
     }
-    assert!(server.log_lines("SENDFILE_MAX_STREAMS") <= 2, "the log floods");
+    assert!(
+        server.log_lines("SENDFILE_MAX_STREAMS") <= 2,
+        "the log floods"
+    );
     drop(held.pop());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -581,6 +589,7 @@ fn the_stream_cap_answers_503() {
 }
 
 /// What happens to a download when its file changes under it.
+#[derive(Clone, Copy)]
 enum Change {
     Truncate,
     Delete,
