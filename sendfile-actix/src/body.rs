@@ -4,11 +4,15 @@
 //! Strategy, chosen by measurement (`scripts/bench-streaming`, `scripts/bench-load`, results in
 //! `BENCHMARKS.md`):
 //!
-//! - **Chunks grow with the client.** The first chunk of a body is [`CHUNK_MIN`]; the chunk
-//!   doubles each time the client has taken what was sent so far, up to [`CHUNK_MAX`]. actix
+//! - **Chunks grow with the client.** A body is read in chunks of [`CHUNK_MIN`] until its
+//!   connection has carried [`GROW_AFTER`] bytes (more than the kernel's socket buffers can
+//!   hold, so the client has been reading); the chunk then doubles up to [`CHUNK_MAX`]. actix
 //!   copies every chunk into its write buffer and asks for the next one while that buffer holds
-//!   less than 32 KiB, so a client that stops reading pins about 32 KiB plus one chunk; one that
-//!   stops at the start pins 32 + 16 KiB.
+//!   less than 32 KiB, so a client that stops reading pins about 32 KiB plus one chunk: 48 KiB
+//!   for one that never really read, 160 KiB at most for one that stops after a fast start
+//!   (and only until the send timeout). With [`crate::send_timeout_on_connect`] the count is
+//!   per connection, so the later downloads of a keep-alive connection start large; writes of
+//!   at least 64 KiB matter on loopback, where Nagle's algorithm holds back smaller segments.
 //! - **Reads from the page cache happen on the worker** (Linux: `preadv2` with `RWF_NOWAIT`,
 //!   which fails at once rather than wait for the disk); only a chunk that is not cached goes to
 //!   actix's blocking pool. Elsewhere, a segment of at most [`INLINE_READ_MAX`] bytes is read on
@@ -25,8 +29,11 @@
 //!   write buffer has room, so a client that takes nothing at all keeps its socket until the
 //!   kernel gives up on it: [`crate::send_timeout_on_connect`] has the kernel do that after the
 //!   same time (`TCP_USER_TIMEOUT`).
-//! - **Reads are exact**: a file that shrank or vanished under the stream is an error, so actix
-//!   closes the connection before the announced Content-Length; nothing is ever padded.
+//! - **Reads are exact**: a file that shrinks under the stream (truncated, or rewritten in
+//!   place) is an error, so actix closes the connection before the announced Content-Length;
+//!   nothing is ever padded, and the connection is not reused. A file deleted or renamed over
+//!   is still read through the open descriptor: the client gets the whole old file, which is
+//!   what the headers (length, ETag) describe.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -50,30 +57,17 @@ pub(crate) const CHUNK_MIN: usize = 16 * 1024;
 
 /// The largest chunk: what a client that stops reading after a fast start pins, on top of
 /// actix's 32 KiB write buffer.
-pub(crate) const CHUNK_MAX: usize = 64 * 1024;
+pub(crate) const CHUNK_MAX: usize = 128 * 1024;
+
+/// Chunks stay at [`CHUNK_MIN`] until the connection has carried this much (the stream alone,
+/// without [`crate::send_timeout_on_connect`]): more than the kernel's socket buffers can hold,
+/// so a client that got this far has been reading.
+pub(crate) const GROW_AFTER: u64 = 8 * 1024 * 1024;
 
 /// Without `RWF_NOWAIT`: a file segment (what is left of it) of at most this many bytes is read
 /// on the worker thread, without the blocking pool.
 #[cfg_attr(target_os = "linux", allow(dead_code))]
 pub(crate) const INLINE_READ_MAX: u64 = 64 * 1024;
-
-// TEMPORARY exploration knobs.
-fn knobs() -> (usize, usize, u64) {
-    static K: std::sync::OnceLock<(usize, usize, u64)> = std::sync::OnceLock::new();
-    *K.get_or_init(|| {
-        let get = |n: &str, d: u64| {
-            std::env::var(n)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(d)
-        };
-        (
-            get("SF_CHUNK_MIN", CHUNK_MIN as u64) as usize,
-            get("SF_CHUNK_MAX", CHUNK_MAX as u64) as usize,
-            get("SF_GROW_AFTER", 0),
-        )
-    })
-}
 
 /// Buffers kept per thread for reuse.
 const POOL_MAX: usize = 16;
@@ -83,6 +77,8 @@ pub(crate) struct StreamLimits {
     pub(crate) send_timeout: Duration,
     /// Who asked for what, for the log.
     pub(crate) request: Option<String>,
+    /// The bytes carried by the connection so far, when the server counts them.
+    pub(crate) conn: Option<Rc<Cell<u64>>>,
     pub(crate) permit: Option<StreamPermit>,
 }
 
@@ -94,6 +90,8 @@ struct Shared {
     /// When the client last took a chunk.
     progress: Cell<Instant>,
     timed_out: Cell<bool>,
+    /// Body bytes handed to actix so far.
+    sent: Cell<u64>,
     waker: RefCell<Option<Waker>>,
 }
 
@@ -114,8 +112,10 @@ pub(crate) struct FileStream {
     watchdog: Option<JoinHandle<()>>,
     /// The size of the next read.
     chunk: usize,
-    /// Bytes read so far.
+    /// Bytes read so far by this stream.
     delivered: u64,
+    /// Bytes sent on the connection so far, when known (see `ConnProgress`).
+    conn: Option<Rc<Cell<u64>>>,
     #[cfg(target_os = "linux")]
     nowait: bool,
 }
@@ -128,6 +128,7 @@ impl FileStream {
                 permit: RefCell::new(limits.permit),
                 progress: Cell::new(Instant::now()),
                 timed_out: Cell::new(false),
+                sent: Cell::new(0),
                 waker: RefCell::new(None),
             }),
             send_timeout: limits.send_timeout,
@@ -135,8 +136,9 @@ impl FileStream {
             segments: segments.into(),
             pending: None,
             watchdog: None,
-            chunk: knobs().0,
+            chunk: CHUNK_MIN,
             delivered: 0,
+            conn: limits.conn,
             #[cfg(target_os = "linux")]
             nowait: true,
         }
@@ -164,7 +166,8 @@ impl FileStream {
             shared.timed_out.set(true);
             shared.release();
             log::info!(
-                "sendfile: send timeout: the client took nothing for {timeout:?} (SENDFILE_SEND_TIMEOUT); file closed, connection closed; {}",
+                "sendfile: send timeout: the client took nothing for {timeout:?} (SENDFILE_SEND_TIMEOUT) after {} bytes; file closed, connection closed; {}",
+                shared.sent.get(),
                 request.as_deref().unwrap_or("request unknown")
             );
             if let Some(waker) = shared.waker.borrow_mut().take() {
@@ -183,11 +186,17 @@ impl FileStream {
 
     /// The next chunk's size, and the chunk after it grown.
     fn take_chunk(&mut self, remaining: u64) -> usize {
-        let (_, max, grow_after) = knobs();
         let n = usize::try_from(remaining).map_or(self.chunk, |r| r.min(self.chunk));
         self.delivered += n as u64;
-        if self.delivered >= grow_after {
-            self.chunk = (self.chunk * 2).min(max);
+        let carried = match &self.conn {
+            Some(conn) => {
+                conn.set(conn.get() + n as u64);
+                conn.get()
+            }
+            None => self.delivered,
+        };
+        if carried >= GROW_AFTER {
+            self.chunk = (self.chunk * 2).min(CHUNK_MAX);
         }
         n
     }
@@ -280,6 +289,9 @@ impl Stream for FileStream {
         };
         Poll::Ready(Some(match item {
             Ok(bytes) => {
+                this.shared
+                    .sent
+                    .set(this.shared.sent.get() + bytes.len() as u64);
                 if this.segments.iter().all(is_done) && this.pending.is_none() {
                     // Nothing more to read: the file is not needed while the rest is written.
                     this.shared.file.borrow_mut().take();
@@ -329,7 +341,7 @@ impl PooledBuf {
             .ok()
             .flatten()
             .filter(|b| b.len() >= len);
-        let buf = reused.unwrap_or_else(|| vec![0u8; len.max(knobs().1)]);
+        let buf = reused.unwrap_or_else(|| vec![0u8; len.max(CHUNK_MAX)]);
         PooledBuf { buf, len }
     }
 
@@ -347,7 +359,7 @@ impl AsRef<[u8]> for PooledBuf {
 impl Drop for PooledBuf {
     fn drop(&mut self) {
         let buf = std::mem::take(&mut self.buf);
-        if buf.len() >= knobs().1 {
+        if buf.len() >= CHUNK_MAX {
             let _ = POOL.try_with(|p| {
                 let mut p = p.borrow_mut();
                 if p.len() < POOL_MAX {

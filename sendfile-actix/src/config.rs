@@ -115,7 +115,7 @@ impl SendFileConfig {
     /// before it is ended (`SENDFILE_SEND_TIMEOUT`, default 60 s, like nginx's
     /// `send_timeout`).
     ///
-    /// Progress is the client taking the next chunk of the file (16 to 64 KiB), so a slow but
+    /// Progress is the client taking the next chunk of the file (16 to 128 KiB), so a slow but
     /// moving client is never cut off, while one that stopped reading loses its file, its place
     /// under [`max_streams`](Self::max_streams), and the connection (logged once, at info
     /// level). actix-web only polls a body while its write buffer has room, so to close the

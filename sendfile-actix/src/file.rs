@@ -317,6 +317,9 @@ fn plan(
                 .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
             format!("client: {peer}, request: \"GET {}\"", req.path())
         }),
+        conn: req
+            .conn_data::<crate::limits::ConnProgress>()
+            .map(|c| std::rc::Rc::clone(&c.0)),
         permit,
     };
     let fields = RequestFields::read(req);

@@ -2,6 +2,8 @@
 //! the send timeout.
 
 use std::any::Any;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -38,6 +40,11 @@ pub(crate) fn log_overloaded(error: &sendfile_core::Error) {
     }
 }
 
+/// What a connection has carried in streamed file bodies, counted when the server was set up
+/// with [`send_timeout_on_connect`]: a connection that has carried more than the kernel's
+/// buffers can hold belongs to a client that reads, and gets larger chunks from then on.
+pub(crate) struct ConnProgress(pub(crate) Rc<Cell<u64>>);
+
 /// A function for [`HttpServer::on_connect`] that makes the kernel close a connection whose
 /// client has taken no data for `timeout` (Linux: `TCP_USER_TIMEOUT`; elsewhere it does
 /// nothing). Give it the same value as
@@ -49,6 +56,11 @@ pub(crate) fn log_overloaded(error: &sendfile_core::Error) {
 /// away. With this, the kernel ends such a connection after `timeout`, and actix-web drops
 /// everything that belonged to it. It applies to every response on the connection, and only
 /// while data waits to be sent: idle keep-alive connections are not affected.
+///
+/// It also lets downloads count what their connection has carried: chunks start at 16 KiB,
+/// so that a client that stops reading pins little, and grow to 128 KiB once the client has
+/// taken more than the kernel's socket buffers can hold. Without it, each download starts
+/// over; with it, the later downloads of a keep-alive connection start large.
 ///
 /// ```
 /// use std::time::Duration;
@@ -70,7 +82,8 @@ pub fn send_timeout_on_connect(
     let millis = u32::try_from(timeout.as_millis())
         .unwrap_or(u32::MAX)
         .max(1);
-    move |conn: &dyn Any, _: &mut Extensions| {
+    move |conn: &dyn Any, ext: &mut Extensions| {
+        ext.insert(ConnProgress(Rc::new(Cell::new(0))));
         #[cfg(target_os = "linux")]
         if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
             && let Err(e) = rustix::net::sockopt::set_tcp_user_timeout(stream, millis)

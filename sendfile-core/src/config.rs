@@ -181,8 +181,8 @@ impl Config {
 
     /// In-process backends: how long a streamed body may go without progress before the
     /// connection is closed (`SENDFILE_SEND_TIMEOUT`, default 60 s, like nginx's
-    /// `send_timeout`). Progress is the client taking the next chunk of the file (up to 64
-    /// KiB); a client slower than that, or one that stopped reading, is cut off and its file
+    /// `send_timeout`). Progress is the client taking the next chunk of the file (16 to
+    /// 128 KiB); a client slower than that, or one that stopped reading, is cut off and its file
     /// closed. Zero is refused by [`validate`](Self::validate).
     ///
     /// ```
