@@ -13,8 +13,9 @@
 //!   took to get back to its descriptors of before (up to the given wait).
 //! - `parallel`: `<clients>` threads download `<path>` once each, at full speed; reports the
 //!   time, the throughput and the server's peak RSS (`VmHWM`).
-//! - `exhaust`: like `stalled` (meant for a server under a low `RLIMIT_NOFILE`), then
-//!   `<requests>` ordinary requests, each on a new connection: the count of each status.
+//! - `exhaust`: 20 keep-alive connections, then like `stalled` (meant for a server under a
+//!   low `RLIMIT_NOFILE`), then `<requests>` requests for `<ordinary path>` spread over the 20
+//!   connections: the count of each status.
 //!
 //! Output: `key=value` lines, for the script to pick up. Linux only.
 
@@ -161,7 +162,11 @@ mod linux {
                 Ok(status) => status.to_string(),
                 Err(e) => format!("{:?}", e.kind()),
             };
+            let done = stop && outcome != "200";
             *outcomes.entry(outcome).or_default() += 1;
+            if done {
+                break;
+            }
         }
         (held, outcomes)
     }
@@ -171,7 +176,7 @@ mod linux {
         let _ = download(t.addr, ordinary, &mut buf);
         let fds0 = t.settle();
         let rss0 = t.status_kib("VmRSS:");
-        let (held, outcomes) = open_stalled(t, clients, path);
+        let (held, outcomes) = open_stalled(t, clients, path, false);
         let fds1 = t.settle();
         let rss1 = t.status_kib("VmRSS:");
         let times: Vec<Duration> = (0..5)
@@ -236,21 +241,47 @@ mod linux {
     }
 
     fn exhaust(t: &Target, clients: usize, path: &str, ordinary: &str, requests: usize) {
-        let (held, outcomes) = open_stalled(t, clients, path);
+        // Keep-alive connections accepted first: once descriptors run out the server accepts
+        // no new connection, but these can still ask.
+        let mut idle: Vec<TcpStream> = (0..20)
+            .filter_map(|_| {
+                let mut s = TcpStream::connect(t.addr).ok()?;
+                s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+                let (_, len, body) = head(&mut s, ordinary).ok()?;
+                drain(&mut s, len - body.len().min(len)).ok()?;
+                Some(s)
+            })
+            .collect();
+        let (held, outcomes) = open_stalled(t, clients, path, true);
         println!("stalled_outcomes={outcomes:?}");
+        println!("fds_stalled={}", t.fds());
         let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
-        for _ in 0..requests {
-            let outcome = match TcpStream::connect(t.addr).and_then(|mut s| {
-                s.set_read_timeout(Some(Duration::from_secs(2)))?;
-                head(&mut s, ordinary)
+        for i in 0..requests {
+            let n = idle.len();
+            let s = &mut idle[i % n];
+            let outcome = match head(s, ordinary).and_then(|(status, len, body)| {
+                drain(s, len - body.len().min(len))?;
+                Ok(status)
             }) {
-                Ok((status, ..)) => status.to_string(),
+                Ok(status) => status.to_string(),
                 Err(e) => format!("{:?}", e.kind()),
             };
             *statuses.entry(outcome).or_default() += 1;
         }
         println!("ordinary_outcomes={statuses:?}");
         drop(held);
+    }
+
+    fn drain(s: &mut TcpStream, mut left: usize) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        while left > 0 {
+            let n = s.read(&mut buf[..left.min(64 * 1024)])?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            left -= n;
+        }
+        Ok(())
     }
 }
 
