@@ -145,10 +145,13 @@ mod linux {
         v[v.len() / 2]
     }
 
+    /// Opens up to `clients` stalled downloads; with `stop`, stops at the first that is not a
+    /// 200 (the server is out of descriptors).
     fn open_stalled(
         t: &Target,
         clients: usize,
         path: &str,
+        stop: bool,
     ) -> (Vec<TcpStream>, BTreeMap<String, usize>) {
         let mut held = Vec::new();
         let mut outcomes = BTreeMap::new();
