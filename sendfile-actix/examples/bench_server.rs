@@ -20,7 +20,7 @@
 //! workers (default: one per core). `BENCH_NODELAY=1` turns Nagle's algorithm off
 //! (`HttpServer::tcp_nodelay`; by default actix leaves it on). `BENCH_1G=1` adds `1g.bin`
 //! (1 GiB). `BENCH_SEND_TIMEOUT` (seconds, default 60) sets `SendFileConfig::send_timeout` and
-//! `send_timeout_on_connect`; `BENCH_MAX_STREAMS` sets `max_streams`. `scripts/bench-streaming`
+//! `on_connect`; `BENCH_MAX_STREAMS` sets `max_streams`. `scripts/bench-streaming`
 //! drives it with `wrk`, `scripts/bench-load` with `bench_load`; the results are in
 //! `BENCHMARKS.md`.
 
@@ -151,7 +151,7 @@ async fn main() -> io::Result<()> {
             .service(named_inline)
             .service(sendfile)
     })
-    .on_connect(sendfile_actix::send_timeout_on_connect(timeout));
+    .on_connect(sendfile_actix::on_connect(timeout));
     if let Some(workers) = std::env::var("BENCH_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())

@@ -10,7 +10,7 @@
 //!   copies every chunk into its write buffer and asks for the next one while that buffer holds
 //!   less than 32 KiB, so a client that stops reading pins about 32 KiB plus one chunk: 48 KiB
 //!   for one that never really read, 160 KiB at most for one that stops after a fast start
-//!   (and only until the send timeout). With [`crate::send_timeout_on_connect`] the count is
+//!   (and only until the send timeout). With [`crate::on_connect`] the count is
 //!   per connection, so the later downloads of a keep-alive connection start large; writes of
 //!   at least 64 KiB matter on loopback, where Nagle's algorithm holds back smaller segments.
 //! - **Reads from the page cache happen on the worker** (Linux: `preadv2` with `RWF_NOWAIT`,
@@ -27,7 +27,7 @@
 //!   `SENDFILE_MAX_STREAMS` when the client has taken nothing for that long, and the stream
 //!   fails at its next poll, so actix closes the connection. actix only polls a body while its
 //!   write buffer has room, so a client that takes nothing at all keeps its socket until the
-//!   kernel gives up on it: [`crate::send_timeout_on_connect`] has the kernel do that after the
+//!   kernel gives up on it: [`crate::on_connect`] has the kernel do that after the
 //!   same time (`TCP_USER_TIMEOUT`).
 //! - **Reads are exact**: a file that shrinks under the stream (truncated, or rewritten in
 //!   place) is an error, so actix closes the connection before the announced Content-Length;
@@ -60,7 +60,7 @@ pub(crate) const CHUNK_MIN: usize = 16 * 1024;
 pub(crate) const CHUNK_MAX: usize = 128 * 1024;
 
 /// Chunks stay at [`CHUNK_MIN`] until the connection has carried this much (the stream alone,
-/// without [`crate::send_timeout_on_connect`]): more than the kernel's socket buffers can hold,
+/// without [`crate::on_connect`]): more than the kernel's socket buffers can hold,
 /// so a client that got this far has been reading.
 pub(crate) const GROW_AFTER: u64 = 8 * 1024 * 1024;
 

@@ -120,7 +120,7 @@ impl SendFileConfig {
     /// under [`max_streams`](Self::max_streams), and the connection (logged once, at info
     /// level). actix-web only polls a body while its write buffer has room, so to close the
     /// socket of a client that takes nothing at all, also give the same value to
-    /// [`send_timeout_on_connect`](crate::send_timeout_on_connect).
+    /// [`on_connect`](crate::on_connect).
     ///
     /// ```
     /// use std::time::Duration;

@@ -276,7 +276,7 @@ pub mod protected;
 pub use config::SendFileConfig;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
-pub use limits::send_timeout_on_connect;
+pub use limits::on_connect;
 pub use sendfile_core::encode::percent_encode_path;
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::nginx::{AccelExpires, LimitRate};

@@ -41,54 +41,63 @@ pub(crate) fn log_overloaded(error: &sendfile_core::Error) {
 }
 
 /// What a connection has carried in streamed file bodies, counted when the server was set up
-/// with [`send_timeout_on_connect`]: a connection that has carried more than the kernel's
+/// with [`on_connect`]: a connection that has carried more than the kernel's
 /// buffers can hold belongs to a client that reads, and gets larger chunks from then on.
 pub(crate) struct ConnProgress(pub(crate) Rc<Cell<u64>>);
 
-/// A function for [`HttpServer::on_connect`] that makes the kernel close a connection whose
-/// client has taken no data for `timeout` (Linux: `TCP_USER_TIMEOUT`; elsewhere it does
-/// nothing). Give it the same value as
+/// Connection set-up for a server that streams files itself: a function for
+/// [`HttpServer::on_connect`]. Give it the same value as
 /// [`SendFileConfig::send_timeout`](crate::SendFileConfig::send_timeout).
 ///
-/// The send timeout of a streamed body closes the file when the client stops taking data, but
-/// actix-web polls a body only while its write buffer has room: a client that takes nothing
-/// at all would keep its socket (and about 32 KiB plus one chunk of buffer) until it goes
-/// away. With this, the kernel ends such a connection after `timeout`, and actix-web drops
-/// everything that belonged to it. It applies to every response on the connection, and only
-/// while data waits to be sent: idle keep-alive connections are not affected.
+/// On Linux, for every accepted TCP connection:
 ///
-/// It also lets downloads count what their connection has carried: chunks start at 16 KiB,
-/// so that a client that stops reading pins little, and grow to 128 KiB once the client has
-/// taken more than the kernel's socket buffers can hold. Without it, each download starts
-/// over; with it, the later downloads of a keep-alive connection start large.
+/// - `TCP_USER_TIMEOUT = send_timeout`: the kernel ends a connection whose client has taken no
+///   data for that long. The send timeout of a streamed body closes the file when the client
+///   stops taking data, but actix-web polls a body only while its write buffer has room, so a
+///   client that takes nothing at all would otherwise keep its socket (and about 32 KiB plus
+///   one chunk of buffer) until it goes away. It applies only while data waits to be sent:
+///   idle keep-alive connections are not affected.
+/// - `TCP_NODELAY`, as nginx's `tcp_nodelay on` (its default): a download's first chunks are
+///   small (16 KiB, so that a client that stops reading pins little), and with Nagle's
+///   algorithm a write smaller than a segment can wait for the client's delayed ACK, up to
+///   200 ms on a busy host. (`HttpServer::tcp_nodelay(true)` does the same for every
+///   connection.)
+/// - A count of what the connection has carried, so that the later downloads of a keep-alive
+///   connection start with large chunks once the client has shown it reads.
+///
+/// Elsewhere it only keeps the count.
 ///
 /// ```
 /// use std::time::Duration;
 /// use actix_web::{App, HttpServer};
-/// use sendfile_actix::{Backend, SendFileConfig, send_timeout_on_connect};
+/// use sendfile_actix::{Backend, SendFileConfig};
 ///
 /// # let dir = tempfile::tempdir().unwrap();
 /// let timeout = Duration::from_secs(60);
 /// let config = SendFileConfig::new(Backend::Simple).root(dir.path()).send_timeout(timeout);
 /// let server = HttpServer::new(move || App::new().app_data(config.clone()))
-///     .on_connect(send_timeout_on_connect(timeout));
+///     .on_connect(sendfile_actix::on_connect(timeout));
 /// # drop(server);
 /// ```
 ///
 /// [`HttpServer::on_connect`]: actix_web::HttpServer::on_connect
-pub fn send_timeout_on_connect(
-    timeout: Duration,
+pub fn on_connect(
+    send_timeout: Duration,
 ) -> impl Fn(&dyn Any, &mut Extensions) + Send + Sync + Clone + 'static {
-    let millis = u32::try_from(timeout.as_millis())
+    let millis = u32::try_from(send_timeout.as_millis())
         .unwrap_or(u32::MAX)
         .max(1);
     move |conn: &dyn Any, ext: &mut Extensions| {
         ext.insert(ConnProgress(Rc::new(Cell::new(0))));
         #[cfg(target_os = "linux")]
-        if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
-            && let Err(e) = rustix::net::sockopt::set_tcp_user_timeout(stream, millis)
-        {
-            log::debug!("sendfile: TCP_USER_TIMEOUT not set: {e}");
+        if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            use rustix::net::sockopt;
+            if let Err(e) = sockopt::set_tcp_user_timeout(stream, millis) {
+                log::debug!("sendfile: TCP_USER_TIMEOUT not set: {e}");
+            }
+            if let Err(e) = stream.set_nodelay(true) {
+                log::debug!("sendfile: TCP_NODELAY not set: {e}");
+            }
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (conn, millis);

@@ -65,7 +65,7 @@ async fn serve(root: PathBuf) {
     .max_connections(100_000)
     .disable_signals();
     if std::env::var_os("SENDFILE_LOAD_ON_CONNECT").is_some() {
-        let helper = sendfile_actix::send_timeout_on_connect(timeout);
+        let helper = sendfile_actix::on_connect(timeout);
         let sndbuf = env_u64("SENDFILE_LOAD_SNDBUF");
         server = server.on_connect(move |conn, ext| {
             helper(conn, ext);
