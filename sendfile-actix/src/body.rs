@@ -90,6 +90,9 @@ struct Shared {
     /// When the client last took a chunk.
     progress: Cell<Instant>,
     timed_out: Cell<bool>,
+    /// A read on the blocking pool is in progress: waiting for the disk is not the client's
+    /// fault.
+    reading: Cell<bool>,
     /// Body bytes handed to actix so far.
     sent: Cell<u64>,
     waker: RefCell<Option<Waker>>,
@@ -128,6 +131,7 @@ impl FileStream {
                 permit: RefCell::new(limits.permit),
                 progress: Cell::new(Instant::now()),
                 timed_out: Cell::new(false),
+                reading: Cell::new(false),
                 sent: Cell::new(0),
                 waker: RefCell::new(None),
             }),
@@ -154,6 +158,9 @@ impl FileStream {
         let request = self.request.clone();
         self.watchdog = Some(actix_web::rt::spawn(async move {
             loop {
+                if shared.reading.get() {
+                    shared.progress.set(Instant::now());
+                }
                 let deadline = shared.progress.get() + timeout;
                 if Instant::now() >= deadline {
                     break;
@@ -236,6 +243,7 @@ impl Stream for FileStream {
                     Poll::Ready(result) => result,
                 };
                 this.pending = None;
+                this.shared.reading.set(false);
                 break match result {
                     Ok(Ok(bytes)) => Ok(bytes),
                     Ok(Err(e)) => Err(e),
@@ -273,6 +281,7 @@ impl Stream for FileStream {
                             Err(Cached::Failed(e)) => break Err(e),
                         }
                         advance(&mut this.segments, n as u64);
+                        this.shared.reading.set(true);
                         this.pending = Some(spawn_blocking(move || read_at(&file, offset, n)));
                         continue;
                     }
@@ -283,6 +292,7 @@ impl Stream for FileStream {
                         // The whole rest of the segment, and small: read it now.
                         break read_at(&file, offset, n);
                     }
+                    this.shared.reading.set(true);
                     this.pending = Some(spawn_blocking(move || read_at(&file, offset, n)));
                 }
             }
