@@ -18,8 +18,12 @@
 //!
 //! Only the names of the test files are served. `BENCH_WORKERS` sets the number of actix
 //! workers (default: one per core). `BENCH_NODELAY=1` turns Nagle's algorithm off
-//! (`HttpServer::tcp_nodelay`; by default actix leaves it on). `scripts/bench-streaming` drives
-//! it with `wrk`; the results are in `BENCHMARKS.md`.
+//! (`HttpServer::tcp_nodelay`; by default actix leaves it on). `BENCH_1G=1` adds `1g.bin`
+//! (1 GiB). `BENCH_SEND_TIMEOUT` (seconds, default 60) sets `SendFileConfig::send_timeout`;
+//! `BENCH_ON_CONNECT=1` adds `.on_connect(sendfile_actix::on_connect(timeout))` for every route
+//! (`TCP_USER_TIMEOUT`, `TCP_NODELAY`); `BENCH_MAX_STREAMS` sets `max_streams`. `scripts/bench-streaming`
+//! drives it with `wrk`, `scripts/bench-load` with `bench_load`; the results are in
+//! `BENCHMARKS.md`.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -29,18 +33,24 @@ use actix_web::{App, HttpServer, get, web};
 use sendfile_actix::{Backend, SendFile, SendFileConfig};
 
 /// The test files: name and size in bytes.
-const FILES: [(&str, u64); 3] = [
+const FILES: [(&str, u64); 4] = [
     ("1k.bin", 1024),
     ("1m.bin", 1024 * 1024),
     ("100m.bin", 100 * 1024 * 1024),
+    ("1g.bin", 1024 * 1024 * 1024),
 ];
+
+/// Whether the 1 GiB file is wanted (`BENCH_1G=1`).
+fn with_1g() -> bool {
+    std::env::var_os("BENCH_1G").is_some_and(|v| v == "1")
+}
 
 /// The served directory.
 #[derive(Clone)]
 struct Root(PathBuf);
 
 fn known(name: &str) -> bool {
-    FILES.iter().any(|(known, _)| *known == name)
+    FILES.iter().any(|(known, _)| *known == name) && (name != "1g.bin" || with_1g())
 }
 
 #[get("/named/{name}")]
@@ -76,6 +86,9 @@ fn create_files(root: &Path) -> io::Result<()> {
     std::fs::create_dir_all(root)?;
     let piece: Vec<u8> = (0..1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
     for (name, size) in FILES {
+        if name == "1g.bin" && !with_1g() {
+            continue;
+        }
         let path = root.join(name);
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == size) {
             continue;
@@ -114,7 +127,21 @@ async fn main() -> io::Result<()> {
     create_files(&root)?;
     let root = std::fs::canonicalize(&root)?;
 
-    let config = SendFileConfig::new(Backend::Simple).root(&root);
+    let timeout = std::time::Duration::from_secs_f64(
+        std::env::var("BENCH_SEND_TIMEOUT")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(60.0),
+    );
+    let mut config = SendFileConfig::new(Backend::Simple)
+        .root(&root)
+        .send_timeout(timeout);
+    if let Some(max) = std::env::var("BENCH_MAX_STREAMS")
+        .ok()
+        .and_then(|m| m.parse().ok())
+    {
+        config = config.max_streams(max);
+    }
     config.validate().map_err(io::Error::other)?;
     let data = web::Data::new(Root(root));
     let mut server = HttpServer::new(move || {
@@ -125,6 +152,9 @@ async fn main() -> io::Result<()> {
             .service(named_inline)
             .service(sendfile)
     });
+    if std::env::var_os("BENCH_ON_CONNECT").is_some_and(|v| v == "1") {
+        server = server.on_connect(sendfile_actix::on_connect(timeout));
+    }
     if let Some(workers) = std::env::var("BENCH_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())

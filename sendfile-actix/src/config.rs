@@ -1,6 +1,7 @@
 //! `SendFileConfig`: the configuration as actix-web app data.
 
 use std::path::Path;
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
@@ -149,10 +150,56 @@ impl SendFileConfig {
         }
     }
 
-    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
-    /// and `SENDFILE_FOLLOW_SYMLINKS` (and, for a bucket, `SENDFILE_S3_*` and the `AWS_*`
-    /// credentials: see [`object_store`](Self::object_store)), and validates the result. The
-    /// error names the setting at fault and the fix.
+    /// `simple` and `development`: how long a download may go without the client taking data
+    /// before it is ended (`SENDFILE_SEND_TIMEOUT`, default 60 s, like nginx's
+    /// `send_timeout`).
+    ///
+    /// Progress is the client taking the next chunk of the file (16 to 128 KiB), so a slow but
+    /// moving client is never cut off, while one that stopped reading loses its file, its place
+    /// under [`max_streams`](Self::max_streams), and the connection (logged once, at info
+    /// level). actix-web only polls a body while its write buffer has room, so to close the
+    /// socket of a client that takes nothing at all, also give the same value to
+    /// [`on_connect`](crate::on_connect).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple)
+    ///     .root(dir.path())
+    ///     .send_timeout(Duration::from_secs(30));
+    /// config.validate().unwrap();
+    /// ```
+    pub fn send_timeout(self, timeout: Duration) -> Self {
+        SendFileConfig {
+            inner: self.inner.send_timeout(timeout),
+        }
+    }
+
+    /// `simple` and `development`: at most `max` downloads streamed at once by this
+    /// configuration and its clones (`SENDFILE_MAX_STREAMS`, default: no cap). Past it a
+    /// download is answered `503 Service Unavailable` with `Retry-After: 1`, before its file is
+    /// opened (logged at most once every 10 s). Keep it under the descriptor limit (each stream
+    /// holds its file and its socket): a process that runs out of descriptors answers 503 as
+    /// well, but accepts no new connection until some close.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(dir.path()).max_streams(1000);
+    /// config.validate().unwrap();
+    /// ```
+    pub fn max_streams(self, max: usize) -> Self {
+        SendFileConfig {
+            inner: self.inner.max_streams(max),
+        }
+    }
+
+    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`,
+    /// `SENDFILE_FOLLOW_SYMLINKS`, `SENDFILE_SEND_TIMEOUT` (seconds, or `500ms`, `2m`) and
+    /// `SENDFILE_MAX_STREAMS` (and, for a bucket, `SENDFILE_S3_*` and the `AWS_*` credentials:
+    /// see [`object_store`](Self::object_store)), and validates the result. The error names
+    /// the setting at fault and the fix.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(SendFileConfig {
             inner: Config::from_env()?,

@@ -62,6 +62,8 @@ impl SendFileError {
             Error::Forbidden => log::info!("sendfile: download denied ({})", self.status),
             // Logged once by the core when the root became unusable, not once per request.
             Error::RootUnavailable(_) => log::debug!("sendfile: {}", self.error),
+            // Under load: at most one line every few seconds, with a count of the others.
+            Error::Overloaded(_) => crate::limits::log_overloaded(&self.error),
             _ => log::error!("sendfile: {}", self.error),
         }
     }

@@ -11,7 +11,7 @@ use sendfile_core::engine::{Method, Request};
 use sendfile_core::nginx::{AccelExpires, LimitRate};
 use sendfile_core::{Backend, Body, DispositionType, FileRequest, Plan, ResolvedFile};
 
-use crate::body::FileStream;
+use crate::body::{FileStream, StreamLimits};
 use crate::config::SendFileConfig;
 use crate::error::SendFileError;
 
@@ -288,7 +288,7 @@ fn respond(
     file: Option<ResolvedFile>,
 ) -> HttpResponse<BoxBody> {
     match plan(req, request, file) {
-        Ok(plan) => plan_to_response(plan),
+        Ok((plan, limits)) => plan_to_response(plan, limits),
         Err(err) => {
             err.log();
             HttpResponse::from_error(err)
@@ -300,19 +300,40 @@ fn plan(
     req: &HttpRequest,
     request: &FileRequest,
     file: Option<ResolvedFile>,
-) -> Result<Plan, SendFileError> {
+) -> Result<(Plan, StreamLimits), SendFileError> {
     let config = SendFileConfig::from_req(req)?;
     let backend = sendfile_core::effective_backend(config.core(), request);
     if matches!(backend, Backend::Development) {
         warn_development_once();
     }
+    // A place under SENDFILE_MAX_STREAMS, taken before the file is opened; given back at once
+    // when the answer has no body (HEAD, 304, 412...).
+    let permit = if backend.is_in_process() && req.method() == HttpMethod::GET {
+        Some(config.core().acquire_stream()?)
+    } else {
+        None
+    };
+    let limits = StreamLimits {
+        send_timeout: config.core().send_timeout_duration(),
+        // For the log line of a send timeout, as nginx writes it.
+        request: permit.as_ref().map(|_| {
+            let peer = req
+                .peer_addr()
+                .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+            format!("client: {peer}, request: \"GET {}\"", req.path())
+        }),
+        conn: req
+            .conn_data::<crate::limits::ConnProgress>()
+            .map(|c| std::rc::Rc::clone(&c.0)),
+        permit,
+    };
     let fields = RequestFields::read(req);
     let http = fields.as_request(req.method());
     let plan = match file {
         Some(file) => sendfile_core::plan_resolved(config.core(), request, file, &http),
         None => sendfile_core::plan(config.core(), request, &http),
     }?;
-    Ok(plan)
+    Ok((plan, limits))
 }
 
 fn warn_development_once() {
@@ -387,7 +408,7 @@ impl RequestFields {
 }
 
 /// Translates a plan into an actix-web response.
-fn plan_to_response(plan: Plan) -> HttpResponse<BoxBody> {
+fn plan_to_response(plan: Plan, limits: StreamLimits) -> HttpResponse<BoxBody> {
     let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = HttpResponse::with_body(status, BoxBody::new(()));
     let mut content_length = None;
@@ -417,7 +438,7 @@ fn plan_to_response(plan: Plan) -> HttpResponse<BoxBody> {
             len,
         } => res.set_body(BoxBody::new(SizedStream::new(
             len,
-            FileStream::new(file, segments),
+            FileStream::new(file, segments, limits),
         ))),
         Body::Empty => match content_length {
             // HEAD: the length of what GET would send, and no body.

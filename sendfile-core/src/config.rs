@@ -2,12 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::backend::Backend;
 use crate::confine::Root;
 use crate::engine::RangeLimits;
 use crate::error::{ConfigError, Error};
 use crate::object::ObjectStore;
+use crate::streams::{DEFAULT_SEND_TIMEOUT, StreamPermit, StreamSlots};
 use crate::watch::RootWatch;
 
 /// The internal URL prefix the front server maps to the root (`SENDFILE_URL`).
@@ -104,6 +106,9 @@ pub struct Config {
     watch: Arc<RootWatch>,
     /// The bucket files are sent from, instead of a root.
     store: Option<ObjectStore>,
+    send_timeout: Duration,
+    /// Shared by clones: the streams in progress, and their cap.
+    streams: Arc<StreamSlots>,
 }
 
 impl Config {
@@ -119,6 +124,8 @@ impl Config {
             range_limits: RangeLimits::default(),
             watch: Arc::default(),
             store: None,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
+            streams: StreamSlots::new(None),
         }
     }
 
@@ -208,6 +215,7 @@ impl Config {
     /// ```
     pub fn object_store(mut self, store: ObjectStore) -> Self {
         self.store = Some(store);
+        self.watch = Arc::default();
         self
     }
 
@@ -216,8 +224,64 @@ impl Config {
         self.store.as_ref()
     }
 
-    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`
-    /// and `SENDFILE_FOLLOW_SYMLINKS` from the environment, and validates the result. With the
+    /// In-process backends: how long a streamed body may go without progress before the
+    /// connection is closed (`SENDFILE_SEND_TIMEOUT`, default 60 s, like nginx's
+    /// `send_timeout`). Progress is the client taking the next chunk of the file (16 to
+    /// 128 KiB); a client slower than that, or one that stopped reading, is cut off and its file
+    /// closed. Zero is refused by [`validate`](Self::validate).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sendfile_core::{Backend, Config};
+    /// let config = Config::new(Backend::Simple).send_timeout(Duration::from_secs(30));
+    /// assert_eq!(config.send_timeout_duration(), Duration::from_secs(30));
+    /// ```
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
+        self.watch = Arc::default();
+        self
+    }
+
+    /// In-process backends: at most `max` bodies streamed at once by this configuration and
+    /// its clones (`SENDFILE_MAX_STREAMS`, default: no cap). A download past the cap is
+    /// answered `503 Service Unavailable` with `Retry-After`, before the file is opened; HEAD
+    /// requests and answers without a body (304, 412...) do not count. Zero is refused by
+    /// [`validate`](Self::validate).
+    ///
+    /// ```
+    /// use sendfile_core::{Backend, Config};
+    /// let config = Config::new(Backend::Simple).max_streams(1000);
+    /// assert_eq!(config.stream_slots().max(), Some(1000));
+    /// ```
+    pub fn max_streams(mut self, max: usize) -> Self {
+        self.streams = StreamSlots::new(Some(max));
+        self.watch = Arc::default();
+        self
+    }
+
+    /// The send timeout of streamed bodies.
+    pub fn send_timeout_duration(&self) -> Duration {
+        self.send_timeout
+    }
+
+    /// The streams in progress and their cap, shared by clones.
+    pub fn stream_slots(&self) -> &Arc<StreamSlots> {
+        &self.streams
+    }
+
+    /// A place for one more streamed body, or [`Error::Overloaded`] when the cap of
+    /// [`max_streams`](Self::max_streams) is reached.
+    pub fn acquire_stream(&self) -> Result<StreamPermit, Error> {
+        self.streams.try_acquire().ok_or_else(|| {
+            Error::Overloaded(crate::error::Overload::Streams {
+                max: self.streams.max().unwrap_or(usize::MAX),
+            })
+        })
+    }
+
+    /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`,
+    /// `SENDFILE_FOLLOW_SYMLINKS`, `SENDFILE_SEND_TIMEOUT` (seconds, or with a unit: `500ms`,
+    /// `2m`) and `SENDFILE_MAX_STREAMS` from the environment, and validates the result. With the
     /// `s3` feature (default), also `SENDFILE_S3_ENDPOINT`, `SENDFILE_S3_BUCKET`,
     /// `SENDFILE_S3_REGION`, `SENDFILE_S3_PREFIX`, `SENDFILE_S3_EXPIRES`, `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (see
@@ -263,6 +327,26 @@ impl Config {
                 "set, but sendfile-core was built without its s3 feature; enable the feature",
             ));
         }
+        if let Some(timeout) = lookup("SENDFILE_SEND_TIMEOUT").filter(|t| !t.is_empty()) {
+            let parsed = crate::streams::parse_duration(&timeout).ok_or_else(|| {
+                ConfigError::new(
+                    "SENDFILE_SEND_TIMEOUT",
+                    format!(
+                        "{timeout:?} is not a duration; use seconds (60) or a unit (500ms, 2m)"
+                    ),
+                )
+            })?;
+            config = config.send_timeout(parsed);
+        }
+        if let Some(max) = lookup("SENDFILE_MAX_STREAMS").filter(|m| !m.is_empty()) {
+            let parsed = max.trim().parse::<usize>().map_err(|_| {
+                ConfigError::new(
+                    "SENDFILE_MAX_STREAMS",
+                    format!("{max:?} is not a whole number; use a count such as 1000"),
+                )
+            })?;
+            config = config.max_streams(parsed);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -275,6 +359,18 @@ impl Config {
             self.open_root()?;
         }
         self.url_prefix()?;
+        if self.send_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "SENDFILE_SEND_TIMEOUT",
+                "is zero; use a duration such as 60s (a stalled download would otherwise be cut at once)",
+            ));
+        }
+        if self.streams.max() == Some(0) {
+            return Err(ConfigError::new(
+                "SENDFILE_MAX_STREAMS",
+                "is zero, which refuses every download; use a count such as 1000, or leave it unset for no cap",
+            ));
+        }
         if !(400..=599).contains(&self.denied_status) {
             return Err(ConfigError::new(
                 "denied_status",
@@ -491,8 +587,15 @@ mod tests {
             ("SENDFILE_URL", "/protected/"),
             ("SENDFILE_CHECK_FILE_EXISTS", "false"),
             ("SENDFILE_FOLLOW_SYMLINKS", "false"),
+            ("SENDFILE_SEND_TIMEOUT", "1500ms"),
+            ("SENDFILE_MAX_STREAMS", "7"),
         ]))
         .unwrap();
+        assert_eq!(
+            c.send_timeout_duration(),
+            std::time::Duration::from_millis(1500)
+        );
+        assert_eq!(c.stream_slots().max(), Some(7));
         assert!(!c.follows_symlinks());
         assert!(!c.current_root().unwrap().follows_symlinks());
         assert_eq!(c.backend(), &Backend::Nginx);
@@ -505,7 +608,39 @@ mod tests {
     fn from_lookup_errors_name_the_setting() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_str().unwrap();
-        let cases: [(&[(&str, &str)], &str); 7] = [
+        let cases: [(&[(&str, &str)], &str); 11] = [
+            (
+                &[
+                    ("SENDFILE_BACKEND", "simple"),
+                    ("SENDFILE_ROOT", root),
+                    ("SENDFILE_SEND_TIMEOUT", "a while"),
+                ],
+                "SENDFILE_SEND_TIMEOUT",
+            ),
+            (
+                &[
+                    ("SENDFILE_BACKEND", "simple"),
+                    ("SENDFILE_ROOT", root),
+                    ("SENDFILE_SEND_TIMEOUT", "0"),
+                ],
+                "SENDFILE_SEND_TIMEOUT",
+            ),
+            (
+                &[
+                    ("SENDFILE_BACKEND", "simple"),
+                    ("SENDFILE_ROOT", root),
+                    ("SENDFILE_MAX_STREAMS", "-1"),
+                ],
+                "SENDFILE_MAX_STREAMS",
+            ),
+            (
+                &[
+                    ("SENDFILE_BACKEND", "simple"),
+                    ("SENDFILE_ROOT", root),
+                    ("SENDFILE_MAX_STREAMS", "0"),
+                ],
+                "SENDFILE_MAX_STREAMS",
+            ),
             (
                 &[
                     ("SENDFILE_BACKEND", "simple"),

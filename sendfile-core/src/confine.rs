@@ -827,6 +827,9 @@ mod linux {
             Errno::ACCESS | Errno::PERM => NotFoundReason::AccessDenied,
             Errno::NXIO | Errno::NODEV => NotFoundReason::NotARegularFile,
             Errno::ISDIR => NotFoundReason::Directory,
+            Errno::MFILE | Errno::NFILE => {
+                return Error::Overloaded(crate::error::Overload::Descriptors(errno.into()));
+            }
             _ => return Error::Io(errno.into()),
         };
         Error::not_found(reason, requested)

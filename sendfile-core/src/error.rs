@@ -128,6 +128,38 @@ pub enum Error {
     },
     /// An I/O error other than "not found" while opening or reading the file (500).
     Io(std::io::Error),
+    /// The server is out of room for one more download right now (503, with `Retry-After`):
+    /// no file descriptor left, or the cap on concurrent streams reached.
+    Overloaded(Overload),
+}
+
+/// What ran out, for an [`Error::Overloaded`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Overload {
+    /// Opening the file failed with `EMFILE` or `ENFILE`: the process or the system has no
+    /// file descriptor left.
+    Descriptors(std::io::Error),
+    /// The cap on concurrent streamed bodies (`SENDFILE_MAX_STREAMS`) is reached.
+    Streams {
+        /// The cap.
+        max: usize,
+    },
+}
+
+impl fmt::Display for Overload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Overload::Descriptors(e) => write!(
+                f,
+                "out of file descriptors ({e}); raise the limit (ulimit -n, LimitNOFILE=) or cap concurrent downloads with SENDFILE_MAX_STREAMS"
+            ),
+            Overload::Streams { max } => write!(
+                f,
+                "{max} downloads are already streaming (SENDFILE_MAX_STREAMS)"
+            ),
+        }
+    }
 }
 
 impl Error {
@@ -136,7 +168,7 @@ impl Error {
         match self {
             Error::NotFound { .. } => 404,
             Error::Forbidden => 403,
-            Error::RootUnavailable(_) => 503,
+            Error::RootUnavailable(_) | Error::Overloaded(_) => 503,
             Error::Config(_)
             | Error::Unrepresentable { .. }
             | Error::InvalidHeader { .. }
@@ -149,7 +181,7 @@ impl Error {
         match self {
             Error::NotFound { .. } => "Not Found",
             Error::Forbidden => "Forbidden",
-            Error::RootUnavailable(_) => "Service Unavailable",
+            Error::RootUnavailable(_) | Error::Overloaded(_) => "Service Unavailable",
             _ => "Internal Server Error",
         }
     }
@@ -189,6 +221,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::Io(e) => write!(f, "I/O error: {}", LogSafe::str(&e.to_string())),
+            Error::Overloaded(o) => write!(f, "refused for now: {o}"),
         }
     }
 }

@@ -31,13 +31,14 @@ pub mod plan;
 mod planner;
 #[cfg(feature = "s3")]
 pub mod s3;
+pub mod streams;
 pub mod watch;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
 pub use config::{Config, UrlPrefix};
 pub use confine::{Access, ResolvedFile, Root};
 pub use disposition::DispositionType;
-pub use error::{ConfigError, Error, NotFoundReason};
+pub use error::{ConfigError, Error, NotFoundReason, Overload};
 pub use meta::FileMeta;
 pub use plan::{Body, FileRequest, Header, Plan};
 pub use planner::{effective_backend, plan, plan_resolved, resolve};
