@@ -287,6 +287,7 @@ pub mod protected;
 pub use config::SendFileConfig;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
+pub use sendfile_core::deploy;
 pub use sendfile_core::encode::percent_encode_path;
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::nginx::{AccelExpires, LimitRate};

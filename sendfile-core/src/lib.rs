@@ -10,6 +10,7 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`deploy`]: the front server's configuration, generated from a [`Config`].
 //! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
 //!
 //! No type of any HTTP framework appears in this API: adapters translate.
@@ -17,6 +18,7 @@
 pub mod backend;
 pub mod config;
 pub mod confine;
+pub mod deploy;
 pub mod disposition;
 pub mod encode;
 pub mod engine;

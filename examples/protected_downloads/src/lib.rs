@@ -7,6 +7,8 @@
 //!   checked twice: on the requested name before anything is touched, and on the resolved file
 //!   (symlinks followed) before it is sent, so a link in `public/` to a private file is refused.
 //!
+//! [`deploy`] holds the front-server configurations generated for it (`print-config`).
+//!
 //! The files live below the configured root: `public/...` for everyone, `users/<name>/...`
 //! for one user. [`create_sample_tree`] writes a small tree to try it with.
 //!
@@ -27,6 +29,8 @@
 //! assert_eq!(res.status(), 200);
 //! # });
 //! ```
+
+pub mod deploy;
 
 use std::fmt::Write as _;
 use std::fs;
