@@ -11,6 +11,13 @@
 //! - `SENDFILE_CHECK_FILE_EXISTS`: `true` (default) or `false`.
 //! - `LISTEN_ADDR`, or `--listen ADDR`: where the app listens (default `127.0.0.1:8000`).
 //! - `PUBLIC_URL`: the URL to print, e.g. the front server's (default: the app's own).
+//!
+//! Commands:
+//!
+//! - `print-config nginx|apache|lighttpd|caddy [--front ADDR]`: prints the front server's site
+//!   configuration for these settings (the backend defaults to the server's, the URL to
+//!   `/protected`), with the app at `--listen`/`LISTEN_ADDR` and clients at `--front`
+//!   (default `127.0.0.1:8080`).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -19,6 +26,7 @@ use std::process::ExitCode;
 
 use actix_web::{App, HttpServer, middleware};
 use sendfile_actix::SendFileConfig;
+use sendfile_actix::deploy::{Address, Server};
 
 fn main() -> ExitCode {
     StderrLogger::install();
@@ -31,19 +39,56 @@ fn main() -> ExitCode {
     }
 }
 
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The sample tree's directory, used when `SENDFILE_ROOT` is not set.
+fn default_root() -> PathBuf {
+    std::env::temp_dir().join("protected_downloads-sample")
+}
+
 fn run() -> Result<(), String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let listen = listen_arg()?
+    let args = Args::parse(std::env::args().skip(1))?;
+    let listen = args
+        .listen
+        .clone()
         .or_else(|| env("LISTEN_ADDR"))
         .unwrap_or_else(|| "127.0.0.1:8000".to_owned());
     let listen: SocketAddr = listen
         .parse()
         .map_err(|e| format!("listen address {listen:?}: {e}; use e.g. 127.0.0.1:8000"))?;
+    match &args.command {
+        Command::Serve => serve(listen),
+        Command::PrintConfig(server) => print_config(*server, listen, args.front.as_deref()),
+    }
+}
 
-    let root = env("SENDFILE_ROOT").map_or_else(
-        || std::env::temp_dir().join("protected_downloads-sample"),
-        PathBuf::from,
-    );
+/// `print-config SERVER`: the site configuration on stdout.
+fn print_config(server: Server, app: SocketAddr, front: Option<&str>) -> Result<(), String> {
+    let front: Address = front
+        .unwrap_or("127.0.0.1:8080")
+        .parse()
+        .map_err(|e: sendfile_actix::ConfigError| format!("--front: {}", e.message))?;
+    let root = default_root();
+    let site = protected_downloads::deploy::site_for(
+        server,
+        env,
+        &root.to_string_lossy(),
+        Address::from(app),
+        front,
+    )
+    .map_err(|e| e.to_string())?;
+    let text = site.render();
+    #[allow(clippy::print_stdout, reason = "the command prints the configuration")]
+    {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+fn serve(listen: SocketAddr) -> Result<(), String> {
+    let root = env("SENDFILE_ROOT").map_or_else(default_root, PathBuf::from);
     let empty = std::fs::read_dir(&root).map_or(true, |mut d| d.next().is_none());
     if empty {
         protected_downloads::create_sample_tree(&root)
@@ -98,22 +143,79 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("server: {e}"))
 }
 
-/// `--listen ADDR` or `--listen=ADDR`, if given.
-fn listen_arg() -> Result<Option<String>, String> {
-    let mut args = std::env::args().skip(1);
-    let mut listen = None;
-    while let Some(arg) = args.next() {
-        if arg == "--listen" {
-            listen = Some(args.next().ok_or("--listen needs an address")?);
-        } else if let Some(v) = arg.strip_prefix("--listen=") {
-            listen = Some(v.to_owned());
-        } else {
-            return Err(format!(
-                "unknown argument {arg:?}; the only one is --listen ADDR (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)"
-            ));
+/// What to do.
+#[derive(Debug)]
+enum Command {
+    /// Run the app.
+    Serve,
+    /// Print a front server's site configuration.
+    PrintConfig(Server),
+}
+
+/// The command line: an optional command, `--listen ADDR`, `--front ADDR`.
+#[derive(Debug)]
+struct Args {
+    command: Command,
+    listen: Option<String>,
+    front: Option<String>,
+}
+
+const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)";
+
+impl Args {
+    fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+        let mut args = args.into_iter();
+        let mut parsed = Args {
+            command: Command::Serve,
+            listen: None,
+            front: None,
+        };
+        let mut positional = Vec::new();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| -> Result<Option<String>, String> {
+                if arg == name {
+                    args.next()
+                        .map(Some)
+                        .ok_or_else(|| format!("{name} needs an address"))
+                } else {
+                    Ok(arg
+                        .strip_prefix(name)
+                        .and_then(|v| v.strip_prefix('='))
+                        .map(str::to_owned))
+                }
+            };
+            if let Some(v) = value("--listen")? {
+                parsed.listen = Some(v);
+            } else if let Some(v) = value("--front")? {
+                parsed.front = Some(v);
+            } else if arg.starts_with('-') {
+                return Err(format!("unknown option {arg:?}; {USAGE}"));
+            } else {
+                positional.push(arg);
+            }
         }
+        let mut positional = positional.into_iter();
+        match positional.next().as_deref() {
+            None => {}
+            Some("print-config") => {
+                let server = positional
+                    .next()
+                    .ok_or_else(|| format!("print-config needs a server; {USAGE}"))?;
+                let server: Server = server
+                    .parse()
+                    .map_err(|e: sendfile_actix::ConfigError| e.message)?;
+                parsed.command = Command::PrintConfig(server);
+            }
+            Some(other) => return Err(format!("unknown command {other:?}; {USAGE}")),
+        }
+        if let Some(extra) = positional.next() {
+            return Err(format!("unexpected argument {extra:?}; {USAGE}"));
+        }
+        if parsed.front.is_some() && !matches!(parsed.command, Command::PrintConfig(_)) {
+            return Err(format!("--front only goes with print-config; {USAGE}"));
+        }
+        Ok(parsed)
     }
-    Ok(listen)
 }
 
 /// Logs `info` and above to stderr (`RUST_LOG=debug` for more).
