@@ -17,7 +17,8 @@
 //! - `print-config nginx|apache|lighttpd|caddy [--front ADDR]`: prints the front server's site
 //!   configuration for these settings (the backend defaults to the server's, the URL to
 //!   `/protected`), with the app at `--listen`/`LISTEN_ADDR` and clients at `--front`
-//!   (default `127.0.0.1:8080`).
+//!   (default `127.0.0.1:8080`). `--keepalive N` sizes nginx's pool of idle connections to the
+//!   app per worker (default 256; 0 turns it off).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -60,13 +61,15 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("listen address {listen:?}: {e}; use e.g. 127.0.0.1:8000"))?;
     match &args.command {
         Command::Serve => serve(listen),
-        Command::PrintConfig(server) => print_config(*server, listen, args.front.as_deref()),
+        Command::PrintConfig(server) => print_config(*server, listen, &args),
     }
 }
 
 /// `print-config SERVER`: the site configuration on stdout.
-fn print_config(server: Server, app: SocketAddr, front: Option<&str>) -> Result<(), String> {
-    let front: Address = front
+fn print_config(server: Server, app: SocketAddr, args: &Args) -> Result<(), String> {
+    let front: Address = args
+        .front
+        .as_deref()
         .unwrap_or("127.0.0.1:8080")
         .parse()
         .map_err(|e: sendfile_actix::ConfigError| format!("--front: {}", e.message))?;
@@ -79,6 +82,12 @@ fn print_config(server: Server, app: SocketAddr, front: Option<&str>) -> Result<
         front,
     )
     .map_err(|e| e.to_string())?;
+    let site = match &args.keepalive {
+        Some(n) => site.keepalive(n.parse().map_err(|_| {
+            format!("--keepalive {n:?}: give the number of idle connections per worker, e.g. 256")
+        })?),
+        None => site,
+    };
     let text = site.render();
     #[allow(clippy::print_stdout, reason = "the command prints the configuration")]
     {
@@ -158,9 +167,10 @@ struct Args {
     command: Command,
     listen: Option<String>,
     front: Option<String>,
+    keepalive: Option<String>,
 }
 
-const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)";
+const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)";
 
 impl Args {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -169,6 +179,7 @@ impl Args {
             command: Command::Serve,
             listen: None,
             front: None,
+            keepalive: None,
         };
         let mut positional = Vec::new();
         while let Some(arg) = args.next() {
@@ -176,7 +187,7 @@ impl Args {
                 if arg == name {
                     args.next()
                         .map(Some)
-                        .ok_or_else(|| format!("{name} needs an address"))
+                        .ok_or_else(|| format!("{name} needs a value"))
                 } else {
                     Ok(arg
                         .strip_prefix(name)
@@ -188,6 +199,8 @@ impl Args {
                 parsed.listen = Some(v);
             } else if let Some(v) = value("--front")? {
                 parsed.front = Some(v);
+            } else if let Some(v) = value("--keepalive")? {
+                parsed.keepalive = Some(v);
             } else if arg.starts_with('-') {
                 return Err(format!("unknown option {arg:?}; {USAGE}"));
             } else {
@@ -211,8 +224,12 @@ impl Args {
         if let Some(extra) = positional.next() {
             return Err(format!("unexpected argument {extra:?}; {USAGE}"));
         }
-        if parsed.front.is_some() && !matches!(parsed.command, Command::PrintConfig(_)) {
-            return Err(format!("--front only goes with print-config; {USAGE}"));
+        if (parsed.front.is_some() || parsed.keepalive.is_some())
+            && !matches!(parsed.command, Command::PrintConfig(_))
+        {
+            return Err(format!(
+                "--front and --keepalive only go with print-config; {USAGE}"
+            ));
         }
         Ok(parsed)
     }
