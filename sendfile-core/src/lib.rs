@@ -10,6 +10,7 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`doctor`]: checks through the real front server that offloading works.
 //! - [`deploy`]: the front server's configuration, generated from a [`Config`].
 //! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
 //!
@@ -20,6 +21,7 @@ pub mod config;
 pub mod confine;
 pub mod deploy;
 pub mod disposition;
+pub mod doctor;
 pub mod encode;
 pub mod engine;
 pub mod error;
