@@ -282,6 +282,7 @@ mod error;
 mod file;
 pub mod test;
 
+pub mod doctor;
 pub mod protected;
 
 pub use config::SendFileConfig;

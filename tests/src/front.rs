@@ -299,13 +299,22 @@ impl Front {
     /// Renders the setup's templates into `config.dir`, starts the server and waits (bounded)
     /// until it accepts connections. Retries with another port if the chosen one was taken.
     pub fn start(config: &FrontConfig) -> io::Result<Front> {
+        Front::start_edited(config, &|site| site)
+    }
+
+    /// As [`start`](Self::start), with the rendered site configuration passed through `edit`
+    /// first (the doctor's tests break a correct configuration on purpose).
+    pub fn start_edited(
+        config: &FrontConfig,
+        edit: &dyn Fn(String) -> String,
+    ) -> io::Result<Front> {
         let mut last_err = None;
         for _ in 0..3 {
             let port = match config.port {
                 Some(p) => p,
                 None => free_port()?,
             };
-            match Front::start_on(config, port) {
+            match Front::start_on(config, port, edit) {
                 Ok(front) => return Ok(front),
                 Err(e) if config.port.is_none() && e.kind() == io::ErrorKind::AddrInUse => {
                     last_err = Some(e);
@@ -316,7 +325,11 @@ impl Front {
         Err(last_err.unwrap_or_else(|| io::Error::other("could not start")))
     }
 
-    fn start_on(config: &FrontConfig, port: u16) -> io::Result<Front> {
+    fn start_on(
+        config: &FrontConfig,
+        port: u16,
+        edit: &dyn Fn(String) -> String,
+    ) -> io::Result<Front> {
         let setup = config.setup;
         let dir = &config.dir;
         fs::create_dir_all(dir)?;
@@ -348,6 +361,9 @@ impl Front {
         ];
         for (i, (name, template)) in setup.templates().into_iter().enumerate() {
             let mut text = render(template, &vars);
+            if i == 1 {
+                text = edit(text);
+            }
             if let (1, Some(extra)) = (i, &config.site_extra) {
                 text.push('\n');
                 text.push_str(extra);

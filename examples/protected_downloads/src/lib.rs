@@ -107,10 +107,13 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Registers `GET /` and `GET /download/{path}`. The app must also carry a
-/// [`SendFileConfig`] as app data.
+/// Registers `GET /`, `GET /download/{path}` and the doctor's routes
+/// ([`sendfile_actix::doctor::configure`]). The app must also carry a [`SendFileConfig`] as
+/// app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(index).service(download);
+    cfg.service(index)
+        .service(download)
+        .configure(sendfile_actix::doctor::configure);
 }
 
 /// The demo user whose credentials `authorization` (an `Authorization` header value) carries.

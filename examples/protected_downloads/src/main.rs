@@ -19,6 +19,13 @@
 //!   `/protected`), with the app at `--listen`/`LISTEN_ADDR` and clients at `--front`
 //!   (default `127.0.0.1:8080`). `--keepalive N` sizes nginx's pool of idle connections to the
 //!   app per worker (default 256; 0 turns it off).
+//! - `doctor URL`: checks, through the front server at `URL` (plain HTTP, e.g.
+//!   `http://127.0.0.1:8080/`), that offloading works for the running app: one line per
+//!   check; exit status 0 when all pass, 1 otherwise.
+//!
+//! Doctor settings of the app: `PUBLIC_URL` (also runs the checks once at start-up and serves
+//! them at `/.well-known/sendfile-doctor/report`), `SENDFILE_DOCTOR_FILE` (a file below the
+//! root to probe with when the app cannot write there).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -28,6 +35,7 @@ use std::process::ExitCode;
 use actix_web::{App, HttpServer, middleware};
 use sendfile_actix::SendFileConfig;
 use sendfile_actix::deploy::{Address, Server};
+use sendfile_actix::doctor::DoctorSettings;
 
 fn main() -> ExitCode {
     StderrLogger::install();
@@ -62,6 +70,26 @@ fn run() -> Result<(), String> {
     match &args.command {
         Command::Serve => serve(listen),
         Command::PrintConfig(server) => print_config(*server, listen, &args),
+        Command::Doctor(url) => doctor(url),
+    }
+}
+
+/// `doctor URL`: the report on stdout; an error when a check fails.
+fn doctor(url: &str) -> Result<(), String> {
+    let report = sendfile_actix::doctor::run(url);
+    #[allow(clippy::print_stdout, reason = "the command prints the report")]
+    {
+        print!("{report}");
+    }
+    let failed = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == sendfile_actix::doctor::Outcome::Fail)
+        .count();
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("doctor: {failed} check(s) failed through {url}"))
     }
 }
 
@@ -113,12 +141,21 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let backend = config.backend().to_string();
 
+    let mut doctor = DoctorSettings::default();
+    if let Some(file) = env("SENDFILE_DOCTOR_FILE") {
+        doctor = doctor.probe_file(file);
+    }
+    let front_url = env("PUBLIC_URL").filter(|_| !config.backend().is_in_process());
+    if let Some(url) = &front_url {
+        doctor = doctor.public_url(url.clone());
+    }
     let server = HttpServer::new({
         let config = config.clone();
         move || {
             App::new()
                 .wrap(middleware::Logger::new("%a \"%r\" %s %b"))
                 .app_data(config.clone())
+                .app_data(doctor.clone())
                 .configure(protected_downloads::configure)
         }
     })
@@ -148,7 +185,21 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     }
 
     actix_web::rt::System::new()
-        .block_on(server.run())
+        .block_on(async move {
+            let server = server.run();
+            if let Some(url) = front_url {
+                // The listener is bound: the checks' requests wait for the workers.
+                actix_web::rt::spawn(async move {
+                    let report = sendfile_actix::doctor::check(&url).await;
+                    if report.passed() {
+                        log::info!("doctor: offloading through {url} works\n{report}");
+                    } else {
+                        log::error!("doctor: offloading through {url} does not work\n{report}");
+                    }
+                });
+            }
+            server.await
+        })
         .map_err(|e| format!("server: {e}"))
 }
 
@@ -159,6 +210,8 @@ enum Command {
     Serve,
     /// Print a front server's site configuration.
     PrintConfig(Server),
+    /// Check the deployment through the front server at this URL.
+    Doctor(String),
 }
 
 /// The command line: an optional command, `--listen ADDR`, `--front ADDR`.
@@ -170,7 +223,7 @@ struct Args {
     keepalive: Option<String>,
 }
 
-const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)";
+const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] | doctor URL (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)";
 
 impl Args {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -218,6 +271,12 @@ impl Args {
                     .parse()
                     .map_err(|e: sendfile_actix::ConfigError| e.message)?;
                 parsed.command = Command::PrintConfig(server);
+            }
+            Some("doctor") => {
+                let url = positional
+                    .next()
+                    .ok_or_else(|| format!("doctor needs the front server's public base URL, e.g. http://127.0.0.1:8080/; {USAGE}"))?;
+                parsed.command = Command::Doctor(url);
             }
             Some(other) => return Err(format!("unknown command {other:?}; {USAGE}")),
         }

@@ -1,0 +1,343 @@
+//! The doctor against every real front server: with the generated (correct) configuration
+//! every check passes, and each deliberately broken configuration is diagnosed with the right
+//! explanation.
+//!
+//! Without a server these tests print one line and pass; with `CI=true` they fail.
+
+use sendfile_actix::doctor::{self, Outcome, Report};
+use sendfile_actix::{Backend, SendFileConfig};
+use sendfile_e2e::app::RunningApp;
+use sendfile_e2e::fixture::Fixture;
+use sendfile_e2e::front::{self, Front, FrontConfig, Setup};
+
+/// The app with `backend` behind `setup`, whose site configuration went through `edit`.
+struct Stack {
+    front: Front,
+    _app: RunningApp,
+    fixture: Fixture,
+}
+
+impl Stack {
+    fn start(setup: Setup, backend: &str, edit: &dyn Fn(String) -> String) -> Stack {
+        let fixture = Fixture::new().expect("fixture");
+        let backend: Backend = backend.parse().expect("backend");
+        let mut config = SendFileConfig::new(backend.clone()).root(&fixture.root);
+        if backend.needs_url() {
+            config = config.url("/protected");
+        }
+        config.validate().expect("valid config");
+        let app = RunningApp::start(config, false).expect("app");
+        let front = Front::start_edited(
+            &FrontConfig {
+                setup,
+                app: app.addr,
+                root: fixture.root.clone(),
+                dir: fixture.path().join("server"),
+                port: None,
+                nosymfollow: None,
+                site_extra: None,
+            },
+            edit,
+        )
+        .unwrap_or_else(|e| panic!("starting {setup}: {e}"));
+        Stack {
+            front,
+            _app: app,
+            fixture,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/", self.front.addr)
+    }
+
+    fn doctor(&self) -> Report {
+        doctor::run(&self.url())
+    }
+
+    fn root(&self) -> String {
+        self.fixture.root.to_string_lossy().into_owned()
+    }
+}
+
+/// Asserts that `check` failed and its message contains every one of `words`.
+fn assert_diagnosed(report: &Report, check: &str, words: &[&str], stack: &Stack) {
+    let c = report
+        .check(check)
+        .unwrap_or_else(|| panic!("no {check} check in:\n{report}"));
+    assert_eq!(c.outcome, Outcome::Fail, "{check} should fail:\n{report}");
+    for w in words {
+        assert!(
+            c.message.contains(w),
+            "{check}: {w:?} missing from the diagnosis:\n{report}\n{}",
+            stack.front.logs()
+        );
+    }
+    assert!(!report.passed());
+}
+
+fn replace(from: &'static str, to: &'static str) -> impl Fn(String) -> String {
+    move |site: String| {
+        assert!(site.contains(from), "{from:?} not in the site:\n{site}");
+        site.replace(from, to)
+    }
+}
+
+fn same(site: String) -> String {
+    site
+}
+
+#[test]
+fn correct_configurations_pass_every_check() {
+    for setup in Setup::ALL {
+        if !front::available_or_skip(setup) {
+            continue;
+        }
+        let stack = Stack::start(setup, setup.backend_name(), &same);
+        let report = stack.doctor();
+        assert!(
+            report.passed(),
+            "{setup}:\n{report}\n{}",
+            stack.front.logs()
+        );
+        for name in [
+            "manifest",
+            "offload",
+            "content-type",
+            "content-disposition",
+            "head",
+            "range",
+            "conditional",
+        ] {
+            assert_eq!(
+                report.check(name).map(|c| c.outcome),
+                Some(Outcome::Pass),
+                "{setup}: {name}\n{report}"
+            );
+        }
+        let internal = report.check("internal").unwrap().outcome;
+        let symlinks = report.check("symlinks").unwrap().outcome;
+        match setup {
+            Setup::Nginx => {
+                assert_eq!(
+                    (internal, symlinks),
+                    (Outcome::Pass, Outcome::Pass),
+                    "{report}"
+                );
+            }
+            Setup::Apache | Setup::Lighttpd => {
+                // No URL maps to the root; these servers cannot refuse symlinks.
+                assert_eq!(
+                    (internal, symlinks),
+                    (Outcome::Skip, Outcome::Warn),
+                    "{report}"
+                );
+            }
+            Setup::Caddy | Setup::CaddyModWsgi => {
+                assert_eq!(
+                    (internal, symlinks),
+                    (Outcome::Pass, Outcome::Warn),
+                    "{report}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn nginx_broken_configurations() {
+    let setup = Setup::Nginx;
+    if !front::available_or_skip(setup) {
+        return;
+    }
+    // `internal` forgotten: the files are public.
+    let stack = Stack::start(setup, "nginx", &replace("        internal;\n", ""));
+    let report = stack.doctor();
+    assert_diagnosed(
+        &report,
+        "internal",
+        &["files are public", "internal;"],
+        &stack,
+    );
+    assert_eq!(report.check("offload").unwrap().outcome, Outcome::Pass);
+
+    // `root` where `alias` was meant: nginx appends the location to the root.
+    let stack = Stack::start(setup, "nginx", &|site: String| {
+        let line = site
+            .lines()
+            .find(|l| l.trim_start().starts_with("alias "))
+            .unwrap();
+        site.replace(line, &line.replace("alias ", "root ").replace("/;", ";"))
+    });
+    let report = stack.doctor();
+    let looked_for = format!("looked for {}/protected/.sendfile-doctor/", stack.root());
+    assert_diagnosed(
+        &report,
+        "offload",
+        &["answered 404", "\"root ", &looked_for, "alias"],
+        &stack,
+    );
+
+    // The header is ignored: the client gets the app's empty body.
+    let stack = Stack::start(
+        setup,
+        "nginx",
+        &replace(
+            "proxy_http_version 1.1;",
+            "proxy_http_version 1.1;\n        proxy_ignore_headers X-Accel-Redirect;",
+        ),
+    );
+    let report = stack.doctor();
+    assert_diagnosed(
+        &report,
+        "offload",
+        &["empty body", "proxy_ignore_headers"],
+        &stack,
+    );
+
+    // Symlinks followed.
+    let stack = Stack::start(
+        setup,
+        "nginx",
+        &replace("        disable_symlinks on from=$document_root;\n", ""),
+    );
+    let report = stack.doctor();
+    assert_diagnosed(
+        &report,
+        "symlinks",
+        &["followed a symlink", "disable_symlinks on"],
+        &stack,
+    );
+}
+
+#[test]
+fn apache_broken_configurations() {
+    let setup = Setup::Apache;
+    if !front::available_or_skip(setup) {
+        return;
+    }
+    // XSendFile off: the header reaches the browser, the download is 0 bytes.
+    let stack = Stack::start(
+        setup,
+        "xsendfile",
+        &replace("XSendFile On", "XSendFile Off"),
+    );
+    let report = stack.doctor();
+    assert_diagnosed(
+        &report,
+        "offload",
+        &["X-Sendfile: ", "reached the client", "XSendFile On"],
+        &stack,
+    );
+
+    // XSendFilePath missing: 404 for the file the library named.
+    let stack = Stack::start(setup, "xsendfile", &|site: String| {
+        site.lines()
+            .filter(|l| !l.trim_start().starts_with("XSendFilePath"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    let report = stack.doctor();
+    let path = format!("XSendFilePath {}", stack.root());
+    assert_diagnosed(&report, "offload", &["answered 404", &path], &stack);
+}
+
+#[test]
+fn lighttpd_broken_configurations() {
+    let setup = Setup::Lighttpd;
+    if !front::available_or_skip(setup) {
+        return;
+    }
+    // x-sendfile disabled: lighttpd drops the header and serves the empty body.
+    let stack = Stack::start(
+        setup,
+        "lighttpd",
+        &replace(
+            "\"x-sendfile\" => \"enable\"",
+            "\"x-sendfile\" => \"disable\"",
+        ),
+    );
+    let report = stack.doctor();
+    assert_diagnosed(
+        &report,
+        "offload",
+        &["empty body", "\"x-sendfile\" => \"enable\""],
+        &stack,
+    );
+
+    // A docroot that does not match the root.
+    let stack = Stack::start(setup, "lighttpd", &|site: String| {
+        let line = site
+            .lines()
+            .find(|l| l.contains("\"x-sendfile-docroot\""))
+            .unwrap();
+        site.replace(
+            line,
+            "    \"x-sendfile-docroot\" => ( \"/srv/elsewhere\" ),",
+        )
+    });
+    let report = stack.doctor();
+    let docroot = format!("\"x-sendfile-docroot\" => ( \"{}\" )", stack.root());
+    assert_diagnosed(&report, "offload", &["answered 403", &docroot], &stack);
+}
+
+#[test]
+fn caddy_broken_configurations() {
+    let setup = Setup::Caddy;
+    if !front::available_or_skip(setup) {
+        return;
+    }
+    // No handle_response acts on the header.
+    let stack = Stack::start(
+        setup,
+        "caddy",
+        &replace(
+            "@accel header X-Accel-Redirect *",
+            "@accel header X-Not-Sent *",
+        ),
+    );
+    let report = stack.doctor();
+    assert_diagnosed(
+        &report,
+        "offload",
+        &[
+            "X-Accel-Redirect: ",
+            "reached the client",
+            "handle_response",
+        ],
+        &stack,
+    );
+
+    // A Caddy configuration behind the nginx backend: the percent-encoded name is used
+    // literally, and the decoy with that literal name arrives instead of the probe.
+    let stack = Stack::start(setup, "nginx", &same);
+    let report = stack.doctor();
+    assert_diagnosed(
+        &report,
+        "offload",
+        &["another name", "did not percent-decode", "SENDFILE_BACKEND"],
+        &stack,
+    );
+
+    // No strip_prefix: Caddy looks below root for the whole URL.
+    let stack = Stack::start(
+        setup,
+        "caddy",
+        &replace("\t\t\turi strip_prefix /protected\n", ""),
+    );
+    let report = stack.doctor();
+    let looked_for = format!("look for {}/protected/", stack.root());
+    assert_diagnosed(&report, "offload", &["answered 404", &looked_for], &stack);
+}
+
+#[test]
+fn nginx_in_front_of_an_app_set_to_a_raw_backend() {
+    // Caddy's raw names behind nginx, which decodes once: the %41 becomes A.
+    let setup = Setup::Nginx;
+    if !front::available_or_skip(setup) {
+        return;
+    }
+    let stack = Stack::start(setup, "caddy", &same);
+    let report = stack.doctor();
+    assert_diagnosed(&report, "offload", &["another name", "once more"], &stack);
+}
