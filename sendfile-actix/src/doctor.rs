@@ -125,11 +125,11 @@ fn settings(req: &HttpRequest) -> DoctorSettings {
         .unwrap_or_default()
 }
 
-fn probes(req: &HttpRequest) -> Result<Probes, HttpResponse> {
-    let config = SendFileConfig::from_req(req).map_err(|e| unavailable(&e.to_string()))?;
+/// The probes, or why there are none.
+fn probes(req: &HttpRequest) -> Result<Probes, String> {
+    let config = SendFileConfig::from_req(req).map_err(|e| e.to_string())?;
     let settings = settings(req);
-    Probes::prepare_or(config.core(), settings.probe_file.as_deref())
-        .map_err(|e| unavailable(&e.to_string()))
+    Probes::prepare_or(config.core(), settings.probe_file.as_deref()).map_err(|e| e.to_string())
 }
 
 fn unavailable(message: &str) -> HttpResponse {
@@ -146,21 +146,21 @@ async fn manifest(req: HttpRequest) -> HttpResponse {
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type("text/plain; charset=utf-8")
             .body(p.manifest().to_text()),
-        Err(res) => res,
+        Err(e) => unavailable(&e),
     }
 }
 
 async fn probe(req: HttpRequest) -> HttpResponse {
     match probes(&req) {
         Ok(p) => SendFile::new(p.probe()).attachment().into_response(&req),
-        Err(res) => res,
+        Err(e) => unavailable(&e),
     }
 }
 
 async fn symlink(req: HttpRequest) -> HttpResponse {
     let p = match probes(&req) {
         Ok(p) => p,
-        Err(res) => return res,
+        Err(e) => return unavailable(&e),
     };
     let Ok(config) = SendFileConfig::from_req(&req) else {
         return unavailable("no SendFileConfig");
