@@ -32,7 +32,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actix_web::{App, HttpServer, middleware};
+use actix_web::{App, HttpServer, middleware, web};
+use protected_downloads::page::DoctorVerdict;
 use sendfile_actix::SendFileConfig;
 use sendfile_actix::deploy::{Address, Server};
 use sendfile_actix::doctor::DoctorSettings;
@@ -149,10 +150,13 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     if let Some(url) = &front_url {
         doctor = doctor.public_url(url.clone());
     }
+    let verdict = web::Data::new(DoctorVerdict::default());
     let server = HttpServer::new({
         let config = config.clone();
+        let verdict = verdict.clone();
         move || {
             App::new()
+                .app_data(verdict.clone())
                 .wrap(middleware::Logger::new("%a \"%r\" %s %b"))
                 .app_data(config.clone())
                 .app_data(doctor.clone())
@@ -196,6 +200,7 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
                     } else {
                         log::error!("doctor: offloading through {url} does not work\n{report}");
                     }
+                    verdict.set(&url, report);
                 });
             }
             server.await

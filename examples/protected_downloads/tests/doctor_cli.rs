@@ -89,11 +89,24 @@ fn doctor(url: &str) -> Output {
 }
 
 fn http_get(port: u16, path: &str) -> String {
+    request(port, path, "")
+}
+
+fn http_get_as_alice(port: u16, path: &str) -> String {
+    // alice:wonderland
+    request(
+        port,
+        path,
+        "Authorization: Basic YWxpY2U6d29uZGVybGFuZA==\r\n",
+    )
+}
+
+fn request(port: u16, path: &str, headers: &str) -> String {
     let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut out = String::new();
@@ -165,6 +178,19 @@ fn doctor_through_nginx_from_the_generated_configuration() {
             break;
         }
         assert!(Instant::now() < deadline, "no start-up verdict:\n{logged}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    // The page shows the verdict (set right after it is logged).
+    loop {
+        let page = http_get_as_alice(front_port, "/");
+        if page.contains("Front server check: all 9 checks pass.") {
+            assert!(
+                page.contains("sent by the front server (nginx backend)"),
+                "{page}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no verdict on the page:\n{page}");
         std::thread::sleep(Duration::from_millis(25));
     }
     drop(nginx);
