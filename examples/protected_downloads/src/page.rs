@@ -216,7 +216,7 @@ const STYLE: &str = "
 :root{color-scheme:light dark;--fg:#1d2430;--muted:#5b6472;--line:#dde2ea;--bg:#f6f7f9;--card:#fff;--accent:#2458d6}
 @media (prefers-color-scheme:dark){:root{--fg:#e6e9ef;--muted:#9aa3b2;--line:#2c3340;--bg:#14171c;--card:#1b1f26;--accent:#6d95ff}}
 *{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;padding:0 .75rem;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--fg);background:var(--bg)}
 header,main,footer{max-width:56rem;margin:0 auto;padding:1rem 1.25rem}
 header{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.75rem}
 h1{font-size:1.4rem;margin:0}
