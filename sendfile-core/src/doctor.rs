@@ -690,6 +690,19 @@ pub fn run(base_url: &str) -> Report {
             report.push(name, Outcome::Skip, "needs a working offload");
         }
     }
+    if matches!(manifest.backend.as_str(), "simple" | "development") {
+        for name in ["internal", "symlinks"] {
+            report.push(
+                name,
+                Outcome::Skip,
+                format!(
+                    "the {} backend streams files from the app: nothing is offloaded",
+                    manifest.backend
+                ),
+            );
+        }
+        return report;
+    }
     check_internal(&mut report, &manifest, &base);
     if offloaded {
         check_symlinks(&mut report, &manifest, &base, &path(SYMLINK_PATH));

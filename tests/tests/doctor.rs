@@ -341,3 +341,136 @@ fn nginx_in_front_of_an_app_set_to_a_raw_backend() {
     let report = stack.doctor();
     assert_diagnosed(&report, "offload", &["another name", "once more"], &stack);
 }
+
+/// The app with the doctor told (or not) which file to probe with, on a thread of its own.
+struct NamedFileApp {
+    addr: std::net::SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NamedFileApp {
+    fn start(config: SendFileConfig, probe_file: Option<&str>) -> NamedFileApp {
+        use actix_web::{App, HttpServer};
+        let mut settings = doctor::DoctorSettings::default();
+        if let Some(file) = probe_file {
+            settings = settings.probe_file(file);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(config.clone())
+                        .app_data(settings.clone())
+                        .configure(protected_downloads::configure)
+                })
+                .workers(1)
+                .disable_signals()
+                .bind(("127.0.0.1", 0))
+                .expect("bind");
+                let addr = server.addrs()[0];
+                let server = server.run();
+                tx.send((addr, server.handle())).unwrap();
+                let _ = server.await;
+            });
+        });
+        let (addr, handle) = rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap();
+        NamedFileApp {
+            addr,
+            handle,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for NamedFileApp {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_root_the_app_cannot_write_is_checked_with_a_named_file() {
+    let setup = Setup::Nginx;
+    if !front::available_or_skip(setup) {
+        return;
+    }
+    let fixture = Fixture::new().expect("fixture");
+    // The probes' directory cannot be created: a file stands in its way.
+    std::fs::write(fixture.root.join(doctor::PROBE_DIR), b"not a directory").unwrap();
+    std::fs::write(
+        fixture.root.join("public/doctor-probe.txt"),
+        b"a file the operator chose for the doctor\n",
+    )
+    .unwrap();
+    let config = SendFileConfig::new(Backend::Nginx)
+        .root(&fixture.root)
+        .url("/protected");
+    let app = NamedFileApp::start(config, Some("public/doctor-probe.txt"));
+    let front = Front::start(&FrontConfig {
+        setup,
+        app: app.addr,
+        root: fixture.root.clone(),
+        dir: fixture.path().join("server"),
+        port: None,
+        nosymfollow: None,
+        site_extra: None,
+    })
+    .unwrap();
+    let report = doctor::run(&format!("http://{}/", front.addr));
+    assert!(report.passed(), "{report}\n{}", front.logs());
+    let offload = report.check("offload").unwrap();
+    assert_eq!(offload.outcome, Outcome::Pass, "{report}");
+    assert!(offload.message.contains("(41 bytes)"), "{report}");
+    assert_eq!(report.check("symlinks").unwrap().outcome, Outcome::Skip);
+    assert!(
+        report
+            .check("content-disposition")
+            .unwrap()
+            .message
+            .contains("doctor-probe.txt"),
+        "{report}"
+    );
+
+    // Without a named file, the manifest says what to do.
+    drop(front);
+    drop(app);
+    let app = NamedFileApp::start(
+        SendFileConfig::new(Backend::Nginx)
+            .root(&fixture.root)
+            .url("/protected"),
+        None,
+    );
+    let res = sendfile_e2e::http::Request::get(doctor::MANIFEST_PATH)
+        .send(app.addr)
+        .unwrap();
+    assert_eq!(res.status, 503, "{res:?}");
+    assert!(res.body_contains(b"name a file below the root"), "{res:?}");
+}
+
+#[test]
+fn an_in_process_backend_passes_without_front_server_checks() {
+    let fixture = Fixture::new().expect("fixture");
+    let app = NamedFileApp::start(
+        SendFileConfig::new(Backend::Simple).root(&fixture.root),
+        None,
+    );
+    let report = doctor::run(&format!("http://{}/", app.addr));
+    assert!(report.passed(), "{report}");
+    for name in ["offload", "range", "conditional", "head"] {
+        assert_eq!(
+            report.check(name).unwrap().outcome,
+            Outcome::Pass,
+            "{report}"
+        );
+    }
+    for name in ["internal", "symlinks"] {
+        let c = report.check(name).unwrap();
+        assert_eq!(c.outcome, Outcome::Skip, "{report}");
+        assert!(c.message.contains("streams files from the app"), "{report}");
+    }
+}
