@@ -119,7 +119,8 @@ impl Browser {
     fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
-        let mut msg = json!({"id": id, "method": method, "params": params});
+        let mut msg = json!({"id": id, "method": method});
+        msg["params"] = params;
         if let Some(s) = session {
             msg["sessionId"] = json!(s);
         }
