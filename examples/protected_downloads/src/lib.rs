@@ -111,9 +111,8 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
 }
 
 /// Registers `GET /`, `POST /sign-in`, `POST /sign-out`, `GET /download/{path}` and the
-/// doctor's routes
-/// ([`sendfile_actix::doctor::configure`]). The app must also carry a [`SendFileConfig`] as
-/// app data ([`sendfile_actix::SendFileConfig`]).
+/// doctor's routes ([`sendfile_actix::doctor::configure`]). The app must also carry a
+/// [`SendFileConfig`](sendfile_actix::SendFileConfig) as app data.
 ///
 /// The page and the downloads sit in a scope with the cookie session
 /// ([`page::session_middleware`]); the page also shows a [`page::DoctorVerdict`] found as
