@@ -229,12 +229,13 @@ impl Probes {
 
     /// Uses an existing file as the probe (a path below the root), for a root the application
     /// cannot write. Its bytes are checked when the application can read it; the decoding and
-    /// symlink checks are skipped.
+    /// symlink checks are skipped. Choose a small file: the doctor reads at most 64 MiB.
     pub fn with_file(config: &Config, relative: &str) -> Probes {
         let relative = relative.trim_start_matches('/');
         let name = relative.rsplit('/').next().unwrap_or(relative);
         let mut manifest = base_manifest(config, relative, name);
         if let Some(root) = config.root_path()
+            && fs::metadata(root.join(relative)).is_ok_and(|m| m.len() < MAX_RESPONSE / 2)
             && let Ok(content) = fs::read(root.join(relative))
         {
             manifest.size = Some(content.len() as u64);
@@ -478,6 +479,9 @@ impl Response {
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest answer the doctor reads (a probe named by the operator should be small).
+const MAX_RESPONSE: u64 = 64 << 20;
+
 fn fetch(
     base: &BaseUrl,
     method: &str,
@@ -509,8 +513,15 @@ fn fetch(
         .map_err(|e| format!("{method} {target}: {e}"))?;
     let mut raw = Vec::new();
     stream
+        .take(MAX_RESPONSE + 1)
         .read_to_end(&mut raw)
         .map_err(|e| format!("{method} {target}: reading the answer: {e}"))?;
+    if raw.len() as u64 > MAX_RESPONSE {
+        return Err(format!(
+            "{method} {target}: the answer is larger than {} MiB; probe with a smaller file",
+            MAX_RESPONSE >> 20
+        ));
+    }
     parse_response(&raw, method == "HEAD").ok_or_else(|| {
         format!(
             "{method} {target}: not an HTTP response: {:?}",
