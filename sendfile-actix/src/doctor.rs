@@ -101,6 +101,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The application must be serving its requests meanwhile (the checks come back to it through
 /// the front server): call it from a handler or a task spawned once the server runs, never
 /// before.
+///
+/// ```
+/// # actix_web::rt::System::new().block_on(async {
+/// // Nothing listens there: one failed check says so.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let report = sendfile_actix::doctor::check(&format!("http://127.0.0.1:{port}/")).await;
+/// assert!(!report.passed());
+/// assert!(report.to_string().starts_with("FAIL manifest"));
+/// # });
+/// ```
 pub async fn check(public_url: &str) -> Report {
     let url = public_url.to_owned();
     let fallback = public_url.to_owned();
@@ -113,6 +123,33 @@ pub async fn check(public_url: &str) -> Report {
         });
         r
     })
+}
+
+/// [`check`], for start-up: while the front server cannot be reached (it may start after the
+/// application), tries again every second for up to `patience`, then returns the last report.
+///
+/// ```
+/// # actix_web::rt::System::new().block_on(async {
+/// use std::time::Duration;
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let url = format!("http://127.0.0.1:{port}/");
+/// let report = sendfile_actix::doctor::check_at_startup(&url, Duration::ZERO).await;
+/// assert!(report.check("manifest").unwrap().message.contains("not reachable"));
+/// # });
+/// ```
+pub async fn check_at_startup(public_url: &str, patience: std::time::Duration) -> Report {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        let report = check(public_url).await;
+        let unreachable = report.checks.len() == 1
+            && report
+                .check("manifest")
+                .is_some_and(|c| c.message.contains("not reachable"));
+        if !unreachable || std::time::Instant::now() >= deadline {
+            return report;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 fn settings(req: &HttpRequest) -> DoctorSettings {

@@ -43,7 +43,7 @@ use std::path::{Component, Path};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, route, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, web};
 use sendfile_actix::{ResolvedSendFile, SendFile, protected_file};
 
 /// A demo account.
@@ -114,18 +114,33 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
 /// doctor's routes ([`sendfile_actix::doctor::configure`]). The app must also carry a
 /// [`SendFileConfig`](sendfile_actix::SendFileConfig) as app data.
 ///
-/// The page and the downloads sit in a scope with the cookie session
-/// ([`page::session_middleware`]); the page also shows a [`page::DoctorVerdict`] found as
-/// `web::Data`.
+/// Each of these resources is wrapped in the cookie session ([`page::session_middleware`]), not
+/// a catch-all scope, so routes the application registers after them still match. The page
+/// also shows a [`page::DoctorVerdict`] found as `web::Data`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(sendfile_actix::doctor::configure).service(
-        web::scope("")
-            .wrap(page::session_middleware())
-            .service(page::index)
-            .service(page::sign_in)
-            .service(page::sign_out)
-            .service(download),
-    );
+    cfg.configure(sendfile_actix::doctor::configure)
+        .service(
+            web::resource("/")
+                .wrap(page::session_middleware())
+                .route(web::get().to(page::index)),
+        )
+        .service(
+            web::resource("/sign-in")
+                .wrap(page::session_middleware())
+                .route(web::post().to(page::sign_in)),
+        )
+        .service(
+            web::resource("/sign-out")
+                .wrap(page::session_middleware())
+                .route(web::post().to(page::sign_out)),
+        )
+        // HEAD too: actix-web does not route HEAD to GET handlers, and front servers forward it.
+        .service(
+            web::resource("/download/{path:.*}")
+                .wrap(page::session_middleware())
+                .route(web::get().to(download))
+                .route(web::head().to(download)),
+        );
 }
 
 /// The demo user whose credentials `authorization` (an `Authorization` header value) carries.
@@ -241,10 +256,9 @@ async fn may_have(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, Si
     }
 }
 
-/// `GET /download/{path}` (and HEAD): the file, if the user may have it. `allow` refuses a
+/// `GET /download/{path}` (and HEAD, see [`configure`]): the file, if the user may have it. `allow` refuses a
 /// name the user may not ask for before the filesystem is touched (so nobody learns which
 /// private files exist); `check` decides on the file that is actually sent.
-#[route("/download/{path:.*}", method = "GET", method = "HEAD")]
 #[protected_file(allow = authorize(&user, path.as_str())?, check = may_have)]
 async fn download(user: SignedIn, path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner()).attachment()

@@ -194,7 +194,12 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
             if let Some(url) = front_url {
                 // The listener is bound: the checks' requests wait for the workers.
                 actix_web::rt::spawn(async move {
-                    let report = sendfile_actix::doctor::check(&url).await;
+                    // The front server may start after the app: give it half a minute.
+                    let report = sendfile_actix::doctor::check_at_startup(
+                        &url,
+                        std::time::Duration::from_secs(30),
+                    )
+                    .await;
                     if report.passed() {
                         log::info!("doctor: offloading through {url} works\n{report}");
                     } else {

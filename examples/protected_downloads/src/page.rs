@@ -15,7 +15,7 @@ use actix_session::{SessionExt, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use sendfile_actix::SendFileConfig;
 use sendfile_actix::doctor::{Outcome, Report};
 
@@ -81,7 +81,6 @@ struct Entry {
 }
 
 /// `GET /`: the signed-in user's files, or the sign-in form.
-#[get("/")]
 pub(crate) async fn index(
     req: HttpRequest,
     user: SignedIn,
@@ -242,7 +241,6 @@ pre{overflow-x:auto;font-size:.8rem}
 ";
 
 /// `POST /sign-in` (form: `name`, `password`): starts the session and goes to `/`.
-#[post("/sign-in")]
 pub(crate) async fn sign_in(req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let form = parse_form(&body);
     let field = |k: &str| {
@@ -273,7 +271,6 @@ pub(crate) async fn sign_in(req: HttpRequest, body: web::Bytes) -> HttpResponse 
 }
 
 /// `POST /sign-out`: ends the session and goes to `/`.
-#[post("/sign-out")]
 pub(crate) async fn sign_out(req: HttpRequest) -> HttpResponse {
     req.get_session().purge();
     HttpResponse::SeeOther()

@@ -139,6 +139,7 @@ fn doctor_through_nginx_from_the_generated_configuration() {
     let site = print_config(&root, app_port, front_port);
 
     let nginx = start_nginx(&tmp.path().join("nginx"), site.clone(), |s| s);
+    wait_listening(front_port, "nginx", &tmp.path().join("nginx/server.log"));
     let app_log = tmp.path().join("app.log");
     let log = fs::File::create(&app_log).unwrap();
     let app = Running(
@@ -154,7 +155,6 @@ fn doctor_through_nginx_from_the_generated_configuration() {
             .spawn()
             .unwrap(),
     );
-    wait_listening(front_port, "nginx", &tmp.path().join("nginx/server.log"));
     wait_listening(app_port, "the app", &app_log);
 
     // The command line: one line per check, all PASS, exit 0.
@@ -174,7 +174,7 @@ fn doctor_through_nginx_from_the_generated_configuration() {
     loop {
         let logged = fs::read_to_string(&app_log).unwrap_or_default();
         if logged.contains("doctor: offloading through") {
-            assert!(logged.contains("works"), "{logged}");
+            assert!(logged.contains(&format!("through {url} works")), "{logged}");
             break;
         }
         assert!(Instant::now() < deadline, "no start-up verdict:\n{logged}");
