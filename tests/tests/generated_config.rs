@@ -10,12 +10,8 @@ const APP: &str = "127.0.0.1:8000";
 const FRONT: &str = "127.0.0.1:8080";
 
 fn server_of(setup: Setup) -> Server {
-    match setup {
-        Setup::Nginx => Server::Nginx,
-        Setup::Apache => Server::Apache,
-        Setup::Lighttpd => Server::Lighttpd,
-        Setup::Caddy | Setup::CaddyModWsgi => Server::Caddy,
-    }
+    let backend: sendfile_actix::Backend = setup.backend_name().parse().unwrap();
+    Server::for_backend(&backend).unwrap()
 }
 
 fn vars(setup: Setup) -> Vec<(&'static str, String)> {
