@@ -324,6 +324,52 @@ fn caddy_broken_configurations() {
 }
 
 #[test]
+fn lost_headers_ranges_and_conditionals_are_diagnosed() {
+    if front::available_or_skip(Setup::Caddy) {
+        // Caddy copies only the headers it is told to.
+        let stack = Stack::start(
+            Setup::Caddy,
+            "caddy",
+            &replace(
+                "include Content-Type Content-Disposition Cache-Control Set-Cookie",
+                "include Cache-Control Set-Cookie",
+            ),
+        );
+        let report = stack.doctor();
+        assert_diagnosed(
+            &report,
+            "content-disposition",
+            &["no Content-Disposition", "copy_response_headers"],
+            &stack,
+        );
+    }
+    if front::available_or_skip(Setup::Nginx) {
+        // Ranges and conditional requests turned off in the internal location.
+        let stack = Stack::start(
+            Setup::Nginx,
+            "nginx",
+            &replace(
+                "        internal;\n",
+                "        internal;\n        max_ranges 0;\n        etag off;\n        if_modified_since off;\n",
+            ),
+        );
+        let report = stack.doctor();
+        assert_diagnosed(&report, "range", &["answered 200"], &stack);
+        assert_diagnosed(
+            &report,
+            "conditional",
+            &["If-Modified-Since", "expected 304"],
+            &stack,
+        );
+        assert_eq!(
+            report.check("head").unwrap().outcome,
+            Outcome::Pass,
+            "{report}"
+        );
+    }
+}
+
+#[test]
 fn nginx_in_front_of_an_app_set_to_a_raw_backend() {
     // Caddy's raw names behind nginx, which decodes once: the %41 becomes A.
     let setup = Setup::Nginx;
