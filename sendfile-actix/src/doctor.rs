@@ -15,8 +15,9 @@
 //! The checks themselves ([`run`], blocking) work from anywhere that reaches the front server:
 //! at start-up, from [`check`] on demand, from the command line.
 //!
-//! These routes tell whoever asks the backend, the root and the URL prefix: register them where
-//! that is acceptable (or behind the application's own access control).
+//! These routes tell whoever asks the backend, the root and the URL prefix, and each request to
+//! [`REPORT_PATH`] makes about ten through the front server: register them where that is
+//! acceptable (or behind the application's own access control).
 //!
 //! ```
 //! use actix_web::{App, test};
