@@ -283,12 +283,14 @@ mod file;
 mod limits;
 pub mod test;
 
+pub mod doctor;
 pub mod protected;
 
 pub use config::SendFileConfig;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
 pub use limits::on_connect;
+pub use sendfile_core::deploy;
 pub use sendfile_core::encode::percent_encode_path;
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::nginx::{AccelExpires, LimitRate};

@@ -12,6 +12,8 @@
 //! - [`engine`]: the RFC 9110 conditional and range engine.
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
 //! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
+//! - [`doctor`]: checks through the real front server that offloading works.
+//! - [`deploy`]: the front server's configuration, generated from a [`Config`].
 //! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
 //!
 //! No type of any HTTP framework appears in this API: adapters translate.
@@ -19,7 +21,9 @@
 pub mod backend;
 pub mod config;
 pub mod confine;
+pub mod deploy;
 pub mod disposition;
+pub mod doctor;
 pub mod encode;
 pub mod engine;
 pub mod error;

@@ -310,19 +310,36 @@ impl Front {
     /// Renders the setup's templates into `config.dir`, starts the server and waits (bounded)
     /// until it accepts connections. Retries with another port if the chosen one was taken.
     pub fn start(config: &FrontConfig) -> io::Result<Front> {
-        Front::start_with(config, &[])
+        Front::start_full(config, &[], &|site| site)
     }
 
     /// As [`start`](Self::start), with more template placeholders (`S3_HOST`, `S3_SCHEME`
     /// for [`Setup::NginxS3`]).
     pub fn start_with(config: &FrontConfig, extra_vars: &[(&str, String)]) -> io::Result<Front> {
+        Front::start_full(config, extra_vars, &|site| site)
+    }
+
+    /// As [`start`](Self::start), with the rendered site configuration passed through `edit`
+    /// first (the doctor's tests break a correct configuration on purpose).
+    pub fn start_edited(
+        config: &FrontConfig,
+        edit: &dyn Fn(String) -> String,
+    ) -> io::Result<Front> {
+        Front::start_full(config, &[], edit)
+    }
+
+    fn start_full(
+        config: &FrontConfig,
+        extra_vars: &[(&str, String)],
+        edit: &dyn Fn(String) -> String,
+    ) -> io::Result<Front> {
         let mut last_err = None;
         for _ in 0..3 {
             let port = match config.port {
                 Some(p) => p,
                 None => free_port()?,
             };
-            match Front::start_on(config, port, extra_vars) {
+            match Front::start_on(config, port, extra_vars, edit) {
                 Ok(front) => return Ok(front),
                 Err(e) if config.port.is_none() && e.kind() == io::ErrorKind::AddrInUse => {
                     last_err = Some(e);
@@ -337,6 +354,7 @@ impl Front {
         config: &FrontConfig,
         port: u16,
         extra_vars: &[(&str, String)],
+        edit: &dyn Fn(String) -> String,
     ) -> io::Result<Front> {
         let setup = config.setup;
         let dir = &config.dir;
@@ -370,6 +388,9 @@ impl Front {
         vars.extend(extra_vars.iter().map(|(n, v)| (*n, v.clone())));
         for (i, (name, template)) in setup.templates().into_iter().enumerate() {
             let mut text = render(template, &vars);
+            if i == 1 {
+                text = edit(text);
+            }
             if let (1, Some(extra)) = (i, &config.site_extra) {
                 text.push('\n');
                 text.push_str(extra);

@@ -1,11 +1,15 @@
 //! The protected-downloads example: an actix-web app with a few demo users, each with private
 //! files, plus public files everyone may download.
 //!
-//! - `GET /` lists, as a small HTML page, what the signed-in user may download (HTTP Basic).
+//! - `GET /` shows a sign-in form, or, signed in (cookie session; HTTP Basic also works), the
+//!   user's files with name, size, date and a download button, the backend in use and the
+//!   doctor's verdict on the front server ([`page`]).
 //! - `GET /download/{path}` checks the permission with `#[protected_file]` and returns a
 //!   [`SendFile`]; the configured backend decides who sends the bytes. The permission is
 //!   checked twice: on the requested name before anything is touched, and on the resolved file
 //!   (symlinks followed) before it is sent, so a link in `public/` to a private file is refused.
+//!
+//! [`deploy`] holds the front-server configurations generated for it (`print-config`).
 //!
 //! The files live below the configured root: `public/...` for everyone, `users/<name>/...`
 //! for one user. [`create_sample_tree`] writes a small tree to try it with.
@@ -28,6 +32,9 @@
 //! # });
 //! ```
 
+pub mod deploy;
+pub mod page;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::future::{Ready, ready};
@@ -36,8 +43,8 @@ use std::path::{Component, Path};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, get, route, web};
-use sendfile_actix::{ResolvedSendFile, SendFile, SendFileConfig, protected_file};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, web};
+use sendfile_actix::{ResolvedSendFile, SendFile, protected_file};
 
 /// A demo account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,10 +110,37 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Registers `GET /` and `GET /download/{path}`. The app must also carry a
-/// [`SendFileConfig`] as app data.
+/// Registers `GET /`, `POST /sign-in`, `POST /sign-out`, `GET /download/{path}` and the
+/// doctor's routes ([`sendfile_actix::doctor::configure`]). The app must also carry a
+/// [`SendFileConfig`](sendfile_actix::SendFileConfig) as app data.
+///
+/// Each of these resources is wrapped in the cookie session ([`page::session_middleware`]), not
+/// a catch-all scope, so routes the application registers after them still match. The page
+/// also shows a [`page::DoctorVerdict`] found as `web::Data`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(index).service(download);
+    cfg.configure(sendfile_actix::doctor::configure)
+        .service(
+            web::resource("/")
+                .wrap(page::session_middleware())
+                .route(web::get().to(page::index)),
+        )
+        .service(
+            web::resource("/sign-in")
+                .wrap(page::session_middleware())
+                .route(web::post().to(page::sign_in)),
+        )
+        .service(
+            web::resource("/sign-out")
+                .wrap(page::session_middleware())
+                .route(web::post().to(page::sign_out)),
+        )
+        // HEAD too: actix-web does not route HEAD to GET handlers, and front servers forward it.
+        .service(
+            web::resource("/download/{path:.*}")
+                .wrap(page::session_middleware())
+                .route(web::get().to(download))
+                .route(web::head().to(download)),
+        );
 }
 
 /// The demo user whose credentials `authorization` (an `Authorization` header value) carries.
@@ -146,7 +180,7 @@ pub fn may_download(user: Option<&str>, path: &str) -> bool {
     }
 }
 
-/// The signed-in user of a request, if any (HTTP Basic with a demo account).
+/// The signed-in user of a request, if any: HTTP Basic with a demo account, or the session.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedIn(pub Option<DemoUser>);
 
@@ -169,12 +203,12 @@ impl FromRequest for SignedIn {
 impl SignedIn {
     /// The signed-in user of `req`.
     pub fn of(req: &HttpRequest) -> SignedIn {
-        let user = req
+        let basic = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(authenticate);
-        SignedIn(user)
+        SignedIn(basic.or_else(|| page::session_user(req)))
     }
 }
 
@@ -222,76 +256,12 @@ async fn may_have(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, Si
     }
 }
 
-/// `GET /download/{path}` (and HEAD): the file, if the user may have it. `allow` refuses a
+/// `GET /download/{path}` (and HEAD, see [`configure`]): the file, if the user may have it. `allow` refuses a
 /// name the user may not ask for before the filesystem is touched (so nobody learns which
 /// private files exist); `check` decides on the file that is actually sent.
-#[route("/download/{path:.*}", method = "GET", method = "HEAD")]
 #[protected_file(allow = authorize(&user, path.as_str())?, check = may_have)]
 async fn download(user: SignedIn, path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner()).attachment()
-}
-
-/// `GET /`: what the signed-in user may download.
-#[get("/")]
-async fn index(req: HttpRequest, user: SignedIn) -> Result<HttpResponse, SignInRequired> {
-    let Some(user) = user.0 else {
-        return Err(SignInRequired);
-    };
-    let root = SendFileConfig::from_req(&req)
-        .ok()
-        .and_then(|c| c.core().root_path());
-    let mut files = Vec::new();
-    if let Some(root) = root {
-        for area in ["public".to_owned(), format!("users/{}", user.name)] {
-            list_files(root, &area, &mut files);
-        }
-    }
-    files.sort();
-    let mut html = String::from(
-        "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Protected downloads</title>\n",
-    );
-    let _ = writeln!(html, "<h1>Files for {}</h1>\n<ul>", escape_html(user.name));
-    for file in &files {
-        let _ = writeln!(
-            html,
-            "<li><a href=\"/download/{}\">{}</a></li>",
-            escape_html(&encode_url_path(file)),
-            escape_html(file)
-        );
-    }
-    html.push_str("</ul>\n");
-    if files.is_empty() && root.is_none() {
-        // Files in a bucket: listing them would need a request to the store.
-        html.push_str("<p>The files are in a bucket; try <a href=\"/download/public/welcome.txt\">public/welcome.txt</a>.</p>\n");
-    } else if files.is_empty() {
-        html.push_str("<p>No files here (is the root readable by the app?).</p>\n");
-    }
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html))
-}
-
-/// Appends the regular files below `root/area` (relative to `root`, `/`-separated; symlinks
-/// and names that are not UTF-8 are skipped).
-fn list_files(root: &Path, area: &str, out: &mut Vec<String>) {
-    let Ok(entries) = fs::read_dir(root.join(area)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        let rel = format!("{area}/{name}");
-        if kind.is_dir() {
-            list_files(root, &rel, out);
-        } else if kind.is_file() {
-            out.push(rel);
-        }
-    }
 }
 
 /// Percent-encodes a path for a link: everything but `A-Z a-z 0-9 - . _ ~ /`.
@@ -307,7 +277,7 @@ pub fn encode_url_path(path: &str) -> String {
     s
 }
 
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -354,7 +324,7 @@ mod tests {
     use super::*;
     use actix_web::App;
     use actix_web::test as atest;
-    use sendfile_actix::Backend;
+    use sendfile_actix::{Backend, SendFileConfig};
 
     fn basic(user: &str, password: &str) -> String {
         // "alice:wonderland" and friends, encoded by hand to test the decoder.
@@ -462,7 +432,10 @@ mod tests {
         );
 
         let res = atest::call_service(&app, get("/", None)).await;
-        assert_eq!(res.status(), 401);
+        assert_eq!(res.status(), 200);
+        let page = String::from_utf8(atest::read_body(res).await.to_vec()).unwrap();
+        assert!(page.contains("<form class=\"sign-in\""), "{page}");
+        assert!(!page.contains("/download/"), "{page}");
         let res = atest::call_service(&app, get("/", alice)).await;
         assert_eq!(res.status(), 200);
         let page = String::from_utf8(atest::read_body(res).await.to_vec()).unwrap();
@@ -471,6 +444,65 @@ mod tests {
             page.contains("/download/public/price%20list%202026.pdf"),
             "{page}"
         );
+        assert!(page.contains("<meta name=\"viewport\""), "{page}");
+        assert!(page.contains(">r\u{e9}sum\u{e9} 2026.txt</td>"), "{page}");
+        assert!(page.contains("Files are sent by the app itself."), "{page}");
         assert!(!page.contains("users/bob"), "{page}");
+    }
+
+    #[actix_rt::test]
+    async fn sign_in_with_the_form_then_out() {
+        let root = tempfile::tempdir().unwrap();
+        create_sample_tree(root.path()).unwrap();
+        let config = SendFileConfig::new(Backend::Simple).root(root.path());
+        let app = atest::init_service(App::new().app_data(config).configure(configure)).await;
+        let form = |body: &'static str| {
+            atest::TestRequest::post()
+                .uri("/sign-in")
+                .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+                .set_payload(body)
+                .to_request()
+        };
+        let res = atest::call_service(&app, form("name=alice&password=nope")).await;
+        assert_eq!(res.status(), 401);
+        assert!(res.response().cookies().next().is_none());
+        let res = atest::call_service(&app, form("name=alice&password=wonderland")).await;
+        assert_eq!(res.status(), 303);
+        let cookie = res
+            .response()
+            .cookies()
+            .find(|c| c.name() == "pd_session")
+            .expect("a session cookie")
+            .into_owned();
+        assert!(cookie.http_only().unwrap_or(false));
+        let with_cookie = |uri: &str| {
+            atest::TestRequest::get()
+                .uri(uri)
+                .cookie(cookie.clone())
+                .to_request()
+        };
+        let res = atest::call_service(&app, with_cookie("/")).await;
+        let page = String::from_utf8(atest::read_body(res).await.to_vec()).unwrap();
+        assert!(
+            page.contains("Signed in as <strong>alice</strong>"),
+            "{page}"
+        );
+        let res = atest::call_service(&app, with_cookie("/download/users/alice/notes.txt")).await;
+        assert_eq!(res.status(), 200);
+        let res = atest::call_service(&app, with_cookie("/download/users/bob/notes.txt")).await;
+        assert_eq!(res.status(), 403);
+
+        let out = atest::TestRequest::post()
+            .uri("/sign-out")
+            .cookie(cookie.clone())
+            .to_request();
+        let res = atest::call_service(&app, out).await;
+        assert_eq!(res.status(), 303);
+        let removed = res
+            .response()
+            .cookies()
+            .find(|c| c.name() == "pd_session")
+            .expect("the cookie is removed");
+        assert_eq!(removed.value(), "");
     }
 }

@@ -15,14 +15,32 @@
 //!   `redirect` backend (default then) or `nginx` (`scripts/try-behind nginx-s3`).
 //! - `LISTEN_ADDR`, or `--listen ADDR`: where the app listens (default `127.0.0.1:8000`).
 //! - `PUBLIC_URL`: the URL to print, e.g. the front server's (default: the app's own).
+//!
+//! Commands:
+//!
+//! - `print-config nginx|apache|lighttpd|caddy [--front ADDR]`: prints the front server's site
+//!   configuration for these settings (the backend defaults to the server's, the URL to
+//!   `/protected`), with the app at `--listen`/`LISTEN_ADDR` and clients at `--front`
+//!   (default `127.0.0.1:8080`). `--keepalive N` sizes nginx's pool of idle connections to the
+//!   app per worker (default 256; 0 turns it off).
+//! - `doctor URL`: checks, through the front server at `URL` (plain HTTP, e.g.
+//!   `http://127.0.0.1:8080/`), that offloading works for the running app: one line per
+//!   check; exit status 0 when all pass, 1 otherwise.
+//!
+//! Doctor settings of the app: `PUBLIC_URL` (also runs the checks once at start-up and serves
+//! them at `/.well-known/sendfile-doctor/report`), `SENDFILE_DOCTOR_FILE` (a file below the
+//! root to probe with when the app cannot write there).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actix_web::{App, HttpServer, middleware};
+use actix_web::{App, HttpServer, middleware, web};
+use protected_downloads::page::DoctorVerdict;
 use sendfile_actix::SendFileConfig;
+use sendfile_actix::deploy::{Address, Server};
+use sendfile_actix::doctor::DoctorSettings;
 
 fn main() -> ExitCode {
     StderrLogger::install();
@@ -35,20 +53,85 @@ fn main() -> ExitCode {
     }
 }
 
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The sample tree's directory, used when `SENDFILE_ROOT` is not set.
+fn default_root() -> PathBuf {
+    std::env::temp_dir().join("protected_downloads-sample")
+}
+
 fn run() -> Result<(), String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let listen = listen_arg()?
+    let args = Args::parse(std::env::args().skip(1))?;
+    let listen = args
+        .listen
+        .clone()
         .or_else(|| env("LISTEN_ADDR"))
         .unwrap_or_else(|| "127.0.0.1:8000".to_owned());
     let listen: SocketAddr = listen
         .parse()
         .map_err(|e| format!("listen address {listen:?}: {e}; use e.g. 127.0.0.1:8000"))?;
+    match &args.command {
+        Command::Serve => serve(listen),
+        Command::PrintConfig(server) => print_config(*server, listen, &args),
+        Command::Doctor(url) => doctor(url),
+    }
+}
 
+/// `doctor URL`: the report on stdout; an error when a check fails.
+fn doctor(url: &str) -> Result<(), String> {
+    let report = sendfile_actix::doctor::run(url);
+    #[allow(clippy::print_stdout, reason = "the command prints the report")]
+    {
+        print!("{report}");
+    }
+    let failed = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == sendfile_actix::doctor::Outcome::Fail)
+        .count();
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("doctor: {failed} check(s) failed through {url}"))
+    }
+}
+
+/// `print-config SERVER`: the site configuration on stdout.
+fn print_config(server: Server, app: SocketAddr, args: &Args) -> Result<(), String> {
+    let front: Address = args
+        .front
+        .as_deref()
+        .unwrap_or("127.0.0.1:8080")
+        .parse()
+        .map_err(|e: sendfile_actix::ConfigError| format!("--front: {}", e.message))?;
+    let root = default_root();
+    let site = protected_downloads::deploy::site_for(
+        server,
+        env,
+        &root.to_string_lossy(),
+        Address::from(app),
+        front,
+    )
+    .map_err(|e| e.to_string())?;
+    let site = match &args.keepalive {
+        Some(n) => site.keepalive(n.parse().map_err(|_| {
+            format!("--keepalive {n:?}: give the number of idle connections per worker, e.g. 256")
+        })?),
+        None => site,
+    };
+    let text = site.render();
+    #[allow(clippy::print_stdout, reason = "the command prints the configuration")]
+    {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+fn serve(listen: SocketAddr) -> Result<(), String> {
     let bucket = env("SENDFILE_S3_BUCKET");
-    let root = env("SENDFILE_ROOT").map_or_else(
-        || std::env::temp_dir().join("protected_downloads-sample"),
-        PathBuf::from,
-    );
+    let root = env("SENDFILE_ROOT").map_or_else(default_root, PathBuf::from);
     let empty = std::fs::read_dir(&root).map_or(true, |mut d| d.next().is_none());
     if empty && bucket.is_none() {
         protected_downloads::create_sample_tree(&root)
@@ -73,12 +156,24 @@ fn run() -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let backend = config.backend().to_string();
 
+    let mut doctor = DoctorSettings::default();
+    if let Some(file) = env("SENDFILE_DOCTOR_FILE") {
+        doctor = doctor.probe_file(file);
+    }
+    let front_url = env("PUBLIC_URL").filter(|_| !config.backend().is_in_process());
+    if let Some(url) = &front_url {
+        doctor = doctor.public_url(url.clone());
+    }
+    let verdict = web::Data::new(DoctorVerdict::default());
     let server = HttpServer::new({
         let config = config.clone();
+        let verdict = verdict.clone();
         move || {
             App::new()
+                .app_data(verdict.clone())
                 .wrap(middleware::Logger::new("%a \"%r\" %s %b"))
                 .app_data(config.clone())
+                .app_data(doctor.clone())
                 .configure(protected_downloads::configure)
         }
     })
@@ -110,26 +205,119 @@ fn run() -> Result<(), String> {
     }
 
     actix_web::rt::System::new()
-        .block_on(server.run())
+        .block_on(async move {
+            let server = server.run();
+            if let Some(url) = front_url {
+                // The listener is bound: the checks' requests wait for the workers.
+                actix_web::rt::spawn(async move {
+                    // The front server may start after the app: give it half a minute.
+                    let report = sendfile_actix::doctor::check_at_startup(
+                        &url,
+                        std::time::Duration::from_secs(30),
+                    )
+                    .await;
+                    if report.passed() {
+                        log::info!("doctor: offloading through {url} works\n{report}");
+                    } else {
+                        log::error!("doctor: offloading through {url} does not work\n{report}");
+                    }
+                    verdict.set(&url, report);
+                });
+            }
+            server.await
+        })
         .map_err(|e| format!("server: {e}"))
 }
 
-/// `--listen ADDR` or `--listen=ADDR`, if given.
-fn listen_arg() -> Result<Option<String>, String> {
-    let mut args = std::env::args().skip(1);
-    let mut listen = None;
-    while let Some(arg) = args.next() {
-        if arg == "--listen" {
-            listen = Some(args.next().ok_or("--listen needs an address")?);
-        } else if let Some(v) = arg.strip_prefix("--listen=") {
-            listen = Some(v.to_owned());
-        } else {
+/// What to do.
+#[derive(Debug)]
+enum Command {
+    /// Run the app.
+    Serve,
+    /// Print a front server's site configuration.
+    PrintConfig(Server),
+    /// Check the deployment through the front server at this URL.
+    Doctor(String),
+}
+
+/// The command line: an optional command, `--listen ADDR`, `--front ADDR`.
+#[derive(Debug)]
+struct Args {
+    command: Command,
+    listen: Option<String>,
+    front: Option<String>,
+    keepalive: Option<String>,
+}
+
+const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] | doctor URL (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)";
+
+impl Args {
+    fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+        let mut args = args.into_iter();
+        let mut parsed = Args {
+            command: Command::Serve,
+            listen: None,
+            front: None,
+            keepalive: None,
+        };
+        let mut positional = Vec::new();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| -> Result<Option<String>, String> {
+                if arg == name {
+                    args.next()
+                        .map(Some)
+                        .ok_or_else(|| format!("{name} needs a value"))
+                } else {
+                    Ok(arg
+                        .strip_prefix(name)
+                        .and_then(|v| v.strip_prefix('='))
+                        .map(str::to_owned))
+                }
+            };
+            if let Some(v) = value("--listen")? {
+                parsed.listen = Some(v);
+            } else if let Some(v) = value("--front")? {
+                parsed.front = Some(v);
+            } else if let Some(v) = value("--keepalive")? {
+                parsed.keepalive = Some(v);
+            } else if arg.starts_with('-') {
+                return Err(format!("unknown option {arg:?}; {USAGE}"));
+            } else {
+                positional.push(arg);
+            }
+        }
+        let mut positional = positional.into_iter();
+        match positional.next().as_deref() {
+            None => {}
+            Some("print-config") => {
+                let server = positional
+                    .next()
+                    .ok_or_else(|| format!("print-config needs a server; {USAGE}"))?;
+                let server: Server = server
+                    .parse()
+                    .map_err(|e: sendfile_actix::ConfigError| e.message)?;
+                parsed.command = Command::PrintConfig(server);
+            }
+            Some("doctor") => {
+                let url = positional
+                    .next()
+                    .ok_or_else(|| format!("doctor needs the front server's public base URL, e.g. http://127.0.0.1:8080/; {USAGE}"))?;
+                parsed.command = Command::Doctor(url);
+            }
+            Some(other) => return Err(format!("unknown command {other:?}; {USAGE}")),
+        }
+        if let Some(extra) = positional.next() {
+            return Err(format!("unexpected argument {extra:?}; {USAGE}"));
+        }
+        if (parsed.front.is_some() || parsed.keepalive.is_some())
+            && !matches!(parsed.command, Command::PrintConfig(_))
+        {
             return Err(format!(
-                "unknown argument {arg:?}; the only one is --listen ADDR (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)"
+                "--front and --keepalive only go with print-config; {USAGE}"
             ));
         }
+        Ok(parsed)
     }
-    Ok(listen)
 }
 
 /// Logs `info` and above to stderr (`RUST_LOG=debug` for more).

@@ -14,7 +14,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use actix_web::{App, HttpServer};
+use actix_web::{App, HttpServer, web};
+use protected_downloads::page::DoctorVerdict;
+use sendfile_actix::doctor::{self, DoctorSettings};
 use sendfile_actix::{Backend, SendFileConfig};
 use sendfile_e2e::front::{self, Front, FrontConfig, Setup};
 use sendfile_e2e::store::{self, Store};
@@ -105,12 +107,18 @@ fn run() -> Result<(), String> {
     }
     config.validate().map_err(|e| e.to_string())?;
 
+    let public = format!("http://127.0.0.1:{port}/");
+    let verdict = web::Data::new(DoctorVerdict::default());
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new({
             let config = config.clone();
+            let verdict = verdict.clone();
+            let doctor = DoctorSettings::default().public_url(public.clone());
             move || {
                 App::new()
                     .app_data(config.clone())
+                    .app_data(verdict.clone())
+                    .app_data(doctor.clone())
                     .configure(protected_downloads::configure)
             }
         })
@@ -146,6 +154,15 @@ fn run() -> Result<(), String> {
         {
             println!("{banner}");
         }
+        // The doctor's verdict, printed and shown on the page.
+        actix_web::rt::spawn(async move {
+            let report = doctor::check(&public).await;
+            #[allow(clippy::print_stdout, reason = "the launcher reports the doctor's verdict")]
+            {
+                println!("doctor ({public}):\n{report}");
+            }
+            verdict.set(&public, report);
+        });
         let result = server.await.map_err(|e| format!("app: {e}"));
         front.stop();
         drop(s3_store);

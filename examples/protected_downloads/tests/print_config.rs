@@ -1,0 +1,68 @@
+//! `protected_downloads print-config SERVER` prints the shipped site template filled with the
+//! app's settings and addresses.
+
+use std::process::Command;
+
+const ROOT: &str = "/srv/protected_downloads/files";
+
+fn filled(template: &str) -> String {
+    template
+        .replace("{{LISTEN_HOST}}", "0.0.0.0")
+        .replace("{{LISTEN_PORT}}", "80")
+        .replace("{{APP_HOST}}", "127.0.0.1")
+        .replace("{{APP_PORT}}", "8001")
+        .replace("{{ROOT}}", ROOT)
+        .replace("{{URL}}", "/protected")
+}
+
+fn print_config(server: &str, backend: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_protected_downloads"));
+    cmd.args([
+        "print-config",
+        server,
+        "--front",
+        "0.0.0.0:80",
+        "--listen",
+        "127.0.0.1:8001",
+    ])
+    .env_remove("SENDFILE_URL")
+    .env_remove("SENDFILE_BACKEND")
+    .env("SENDFILE_ROOT", ROOT);
+    if let Some(b) = backend {
+        cmd.env("SENDFILE_BACKEND", b);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn prints_the_shipped_site_filled_in() {
+    let shipped = protected_downloads::deploy::shipped_files();
+    let site = |path: &str| &shipped.iter().find(|(p, _)| p == path).unwrap().1;
+    for (server, backend, path) in [
+        ("nginx", None, "nginx/site.conf"),
+        ("apache", None, "apache2/site.conf"),
+        ("lighttpd", None, "lighttpd/site.conf"),
+        ("caddy", None, "caddy/site.caddy"),
+        ("caddy", Some("mod_wsgi"), "caddy/site-mod_wsgi.caddy"),
+    ] {
+        let out = print_config(server, backend);
+        assert!(out.status.success(), "{server}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text, filled(site(path)), "{server}");
+        assert!(!text.contains("{{"), "{text}");
+    }
+}
+
+#[test]
+fn a_backend_the_server_does_not_understand_is_refused() {
+    let out = print_config("apache", Some("nginx"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SENDFILE_BACKEND") && err.contains("set it to xsendfile"),
+        "{err}"
+    );
+    let out = print_config("iis", None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nginx, apache, lighttpd, caddy"));
+}

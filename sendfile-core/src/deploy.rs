@@ -1,0 +1,1040 @@
+//! The front server's configuration, generated from the application's [`Config`].
+//!
+//! The most common failure of a file-offload deployment is a front server whose configuration
+//! does not match the application's: a `SENDFILE_URL` that is not the internal location, `root`
+//! where `alias` was meant, a forgotten `internal`, `XSendFilePath` missing, a Caddy without
+//! `handle_response`. This module removes the second source of truth: from the configuration
+//! the application runs with, it renders what each supported server needs, hardening included
+//! (symlinks refused where the server can, offload headers stripped where the server would
+//! otherwise leak them, a keep-alive pool to the application).
+//!
+//! - [`Server`]: nginx, Apache 2.4 + mod_xsendfile, lighttpd 1.4, Caddy 2; [`Server::for_backend`]
+//!   picks the one a backend talks to.
+//! - [`Site`]: what to render: built with [`Site::from_config`] from a validated [`Config`], the
+//!   address clients use and the application's address. [`Site::render`] gives the site
+//!   configuration, the part a real deployment puts into the distribution's
+//!   `sites-enabled`/`conf-enabled` or main `Caddyfile`.
+//! - [`Standalone`]: a self-contained main configuration that includes the site and keeps
+//!   everything the server writes in one directory, for trying a setup on loopback.
+//!
+//! Rendering is a pure function of its inputs: no file is read or written.
+//!
+//! ```
+//! use sendfile_core::deploy::{Address, Server, Site};
+//! use sendfile_core::{Backend, Config};
+//!
+//! let root = tempfile::tempdir().unwrap();
+//! let config = Config::new(Backend::Nginx).root(root.path()).url("/protected/");
+//! config.validate().unwrap();
+//! let app: Address = "127.0.0.1:8000".parse().unwrap();
+//! let listen: Address = "0.0.0.0:80".parse().unwrap();
+//! let site = Site::from_config(&config, app, listen).unwrap();
+//! assert_eq!(site.server(), Server::Nginx);
+//! let text = site.render();
+//! assert!(text.contains("location ^~ /protected/ {"));
+//! assert!(text.contains("    internal;\n"));
+//! assert!(text.contains(&format!("alias {}/;", root.path().display())));
+//! assert!(text.contains("keepalive 256;"));
+//! ```
+
+use std::fmt::{self, Write as _};
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use crate::backend::Backend;
+use crate::config::Config;
+use crate::error::ConfigError;
+
+/// A supported front server.
+///
+/// ```
+/// use sendfile_core::deploy::Server;
+/// use sendfile_core::Backend;
+/// assert_eq!("apache".parse::<Server>().unwrap(), Server::Apache);
+/// assert_eq!(Server::for_backend(&Backend::XSendfile), Some(Server::Apache));
+/// assert_eq!(Server::for_backend(&Backend::Simple), None);
+/// assert_eq!(Server::Lighttpd.default_backend(), Backend::Lighttpd);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Server {
+    /// nginx (`X-Accel-Redirect` to an `internal` location; backend `nginx`).
+    Nginx,
+    /// Apache 2.4 with mod_proxy_http and mod_xsendfile 0.12 (backend `xsendfile`).
+    Apache,
+    /// lighttpd 1.4 with mod_proxy and `x-sendfile` (backend `lighttpd`).
+    Lighttpd,
+    /// Caddy 2 with `reverse_proxy` + `handle_response` (backends `caddy` and `mod_wsgi`).
+    Caddy,
+}
+
+/// The names accepted by [`Server::from_str`].
+pub const SERVER_NAMES: [&str; 4] = ["nginx", "apache", "lighttpd", "caddy"];
+
+impl Server {
+    /// Every server.
+    pub const ALL: [Server; 4] = [
+        Server::Nginx,
+        Server::Apache,
+        Server::Lighttpd,
+        Server::Caddy,
+    ];
+
+    /// `nginx`, `apache`, `lighttpd` or `caddy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::Nginx => "nginx",
+            Server::Apache => "apache",
+            Server::Lighttpd => "lighttpd",
+            Server::Caddy => "caddy",
+        }
+    }
+
+    /// The server a backend hands files to; `None` for the in-process and custom backends.
+    pub fn for_backend(backend: &Backend) -> Option<Server> {
+        Some(match backend {
+            Backend::Nginx => Server::Nginx,
+            Backend::XSendfile => Server::Apache,
+            Backend::Lighttpd => Server::Lighttpd,
+            Backend::Caddy | Backend::ModWsgi => Server::Caddy,
+            _ => return None,
+        })
+    }
+
+    /// The backend to use with this server when the application has not chosen one.
+    pub fn default_backend(self) -> Backend {
+        match self {
+            Server::Nginx => Backend::Nginx,
+            Server::Apache => Backend::XSendfile,
+            Server::Lighttpd => Backend::Lighttpd,
+            Server::Caddy => Backend::Caddy,
+        }
+    }
+}
+
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Server {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim() {
+            "nginx" => Server::Nginx,
+            "apache" | "apache2" => Server::Apache,
+            "lighttpd" => Server::Lighttpd,
+            "caddy" => Server::Caddy,
+            other => {
+                return Err(ConfigError::new(
+                    "server",
+                    format!(
+                        "unknown front server {other:?}; use one of: {}",
+                        SERVER_NAMES.join(", ")
+                    ),
+                ));
+            }
+        })
+    }
+}
+
+/// A host and port, as written into a configuration (`127.0.0.1:8000`, `[::1]:8080`).
+///
+/// ```
+/// use sendfile_core::deploy::Address;
+/// let a: Address = "[::1]:8080".parse().unwrap();
+/// assert_eq!((a.host(), a.port()), ("::1", "8080"));
+/// assert_eq!(a.to_string(), "[::1]:8080");
+/// assert!("localhost".parse::<Address>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    host: String,
+    port: String,
+}
+
+impl Address {
+    /// The host, without brackets.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> &str {
+        &self.port
+    }
+
+    fn placeholder(host: &str, port: &str) -> Address {
+        Address {
+            host: host.to_owned(),
+            port: port.to_owned(),
+        }
+    }
+}
+
+impl From<SocketAddr> for Address {
+    fn from(addr: SocketAddr) -> Self {
+        Address {
+            host: addr.ip().to_string(),
+            port: addr.port().to_string(),
+        }
+    }
+}
+
+impl FromStr for Address {
+    type Err = ConfigError;
+
+    /// `host:port` or `[v6]:port`; the host is a name or an address.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || {
+            ConfigError::new(
+                "address",
+                format!("{s:?} is not host:port; write e.g. 127.0.0.1:8000 or [::1]:8000"),
+            )
+        };
+        let (host, port) = s.rsplit_once(':').ok_or_else(err)?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+        if !host_ok || port.parse::<u16>().is_err() || (host.contains(':') && !s.starts_with('[')) {
+            return Err(err());
+        }
+        Ok(Address {
+            host: host.to_owned(),
+            port: port.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The upstream keep-alive pool of the generated nginx configuration, per worker, when
+/// [`Site::keepalive`] is not called.
+pub const DEFAULT_KEEPALIVE: u32 = 256;
+
+/// Everything one server's site configuration depends on.
+///
+/// ```
+/// use sendfile_core::deploy::{Server, Site};
+/// use sendfile_core::{Backend, Config};
+///
+/// let root = tempfile::tempdir().unwrap();
+/// let config = Config::new(Backend::XSendfile).root(root.path());
+/// let site = Site::from_config(&config, "127.0.0.1:8000".parse().unwrap(), "0.0.0.0:80".parse().unwrap())
+///     .unwrap();
+/// let text = site.render();
+/// assert!(text.contains(&format!("XSendFilePath {}\n", root.path().display())));
+/// assert!(text.contains("Header unset X-Sendfile \"expr=%{REQUEST_STATUS} != 200\""));
+///
+/// // The URL prefix must be a location of its own.
+/// let whole_site = Config::new(Backend::Nginx).root(root.path()).url("/");
+/// let err = Site::from_config(&whole_site, "127.0.0.1:8000".parse().unwrap(), "0.0.0.0:80".parse().unwrap())
+///     .unwrap_err();
+/// assert_eq!(err.setting, "SENDFILE_URL");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Site {
+    server: Server,
+    backend: &'static str,
+    listen: Address,
+    app: Address,
+    root: String,
+    url: String,
+    keepalive: u32,
+    name: String,
+}
+
+impl Site {
+    /// The site for the server that `config`'s backend talks to.
+    ///
+    /// `app` is where the application listens; `listen` is the address clients use. The
+    /// configuration should be validated (as at start-up); this checks what the front server
+    /// needs on top: an offload backend, an absolute root that can be written into a
+    /// configuration file, and a URL prefix that is a location of its own. Errors name the
+    /// setting to change.
+    pub fn from_config(
+        config: &Config,
+        app: Address,
+        listen: Address,
+    ) -> Result<Site, ConfigError> {
+        let backend = config.backend();
+        let server = Server::for_backend(backend).ok_or_else(|| {
+            ConfigError::new(
+                "SENDFILE_BACKEND",
+                format!(
+                    "the {backend} backend sends the file itself and needs no front server configuration; use nginx, xsendfile, lighttpd, caddy or mod_wsgi"
+                ),
+            )
+        })?;
+        let root = config.root_path().ok_or_else(|| {
+            ConfigError::new(
+                "SENDFILE_ROOT",
+                "not set; the front server must know the directory that holds the protected files",
+            )
+        })?;
+        let root = root.to_str().ok_or_else(|| {
+            ConfigError::new(
+                "SENDFILE_ROOT",
+                format!(
+                    "{} is not valid UTF-8; configuration files cannot name it: move the files to a UTF-8 path",
+                    root.display()
+                ),
+            )
+        })?;
+        let root = check_root(root)?;
+        let url = match config.url_prefix()? {
+            Some(url) if url.as_str().is_empty() && backend.needs_url() => {
+                return Err(ConfigError::new(
+                    "SENDFILE_URL",
+                    "is \"/\": the internal location would be the whole site, and every request would bypass the application; use a prefix of its own, e.g. /protected",
+                ));
+            }
+            Some(url) => url.as_str().to_owned(),
+            None => String::new(),
+        };
+        Ok(Site {
+            server,
+            backend: static_backend_name(backend),
+            listen,
+            app,
+            root,
+            url,
+            keepalive: DEFAULT_KEEPALIVE,
+            name: "app".to_owned(),
+        })
+    }
+
+    /// A site whose settings are placeholders: `{{LISTEN_HOST}}`, `{{LISTEN_PORT}}`,
+    /// `{{APP_HOST}}`, `{{APP_PORT}}`, `{{ROOT}}` and `{{URL}}`, for templates that another tool
+    /// fills in. `backend` must be an offload backend.
+    ///
+    /// ```
+    /// use sendfile_core::deploy::Site;
+    /// use sendfile_core::Backend;
+    /// let text = Site::template(&Backend::Nginx).unwrap().render();
+    /// assert!(text.contains("alias {{ROOT}}/;"));
+    /// ```
+    pub fn template(backend: &Backend) -> Result<Site, ConfigError> {
+        let server = Server::for_backend(backend).ok_or_else(|| {
+            ConfigError::new(
+                "SENDFILE_BACKEND",
+                format!("the {backend} backend needs no front server configuration"),
+            )
+        })?;
+        Ok(Site {
+            server,
+            backend: static_backend_name(backend),
+            listen: Address::placeholder("{{LISTEN_HOST}}", "{{LISTEN_PORT}}"),
+            app: Address::placeholder("{{APP_HOST}}", "{{APP_PORT}}"),
+            root: "{{ROOT}}".to_owned(),
+            url: if backend.needs_url() {
+                "{{URL}}".to_owned()
+            } else {
+                String::new()
+            },
+            keepalive: DEFAULT_KEEPALIVE,
+            name: "app".to_owned(),
+        })
+    }
+
+    /// Sets how many idle connections to the application nginx keeps open per worker
+    /// (`keepalive` in the `upstream` block; default [`DEFAULT_KEEPALIVE`]). Size it for the
+    /// expected number of concurrent requests per worker: each request beyond the pool opens a
+    /// new connection to the application. 0 turns the pool off.
+    pub fn keepalive(mut self, connections: u32) -> Self {
+        self.keepalive = connections;
+        self
+    }
+
+    /// Names the application in comments and in nginx's `upstream` (default `app`): letters,
+    /// digits and `_` only, otherwise the name is kept as it was.
+    pub fn name(mut self, name: &str) -> Self {
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            self.name = name.to_owned();
+        }
+        self
+    }
+
+    /// The server this site is for.
+    pub fn server(&self) -> Server {
+        self.server
+    }
+
+    /// The `SENDFILE_BACKEND` the application must use behind it.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend
+    }
+
+    /// The site configuration.
+    pub fn render(&self) -> String {
+        match (self.server, self.backend) {
+            (Server::Nginx, _) => self.nginx(),
+            (Server::Apache, _) => self.apache(),
+            (Server::Lighttpd, _) => self.lighttpd(),
+            (Server::Caddy, "mod_wsgi") => self.caddy_mod_wsgi(),
+            (Server::Caddy, _) => self.caddy(),
+        }
+    }
+
+    fn settings_line(&self) -> String {
+        let mut s = format!(
+            "# App settings: SENDFILE_BACKEND={} SENDFILE_ROOT={}",
+            self.backend, self.root
+        );
+        if !self.url.is_empty() {
+            let _ = write!(s, " SENDFILE_URL={}", self.url);
+        }
+        s
+    }
+
+    fn header(&self, what: &str) -> String {
+        format!(
+            "# {what}\n{}\n# Generated by sendfile-core's deploy module from those settings: change them\n# and generate again rather than editing this file.\n",
+            self.settings_line()
+        )
+    }
+
+    fn nginx(&self) -> String {
+        let Site {
+            listen,
+            app,
+            root,
+            url,
+            name,
+            keepalive,
+            ..
+        } = self;
+        let mut out = self.header(&format!("nginx: {name} behind X-Accel-Redirect."));
+        let pool = if *keepalive == 0 {
+            "    # No keep-alive pool: every request opens a new connection to the app.\n"
+                .to_owned()
+        } else {
+            format!(
+                "    # Idle connections to the app kept per worker and reused: without them every
+    # request pays for a new TCP connection (size it for the concurrent requests).
+    keepalive {keepalive};
+    # Below actix-web's keep-alive (5 s), so nginx never reuses a connection the
+    # app is closing.
+    keepalive_timeout 4s;
+    keepalive_requests 10000;
+"
+            )
+        };
+        let _ = write!(
+            out,
+            "
+upstream {name}_upstream {{
+    server {app};
+{pool}}}
+
+server {{
+    listen {listen};
+
+    # Every request goes to the app, which checks permissions. Without a URI
+    # after the upstream, nginx forwards the request line exactly as received.
+    location / {{
+        proxy_pass http://{name}_upstream;
+        # HTTP/1.1 without \"Connection: close\": what the keep-alive pool needs.
+        proxy_http_version 1.1;
+        proxy_set_header Connection \"\";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        # X-Accel-Redirect is acted on and never reaches the client (nginx hides
+        # every X-Accel-* header): do not add proxy_ignore_headers or
+        # proxy_pass_header for it.
+    }}
+
+    # The target of X-Accel-Redirect: \"internal\" makes a direct request a 404
+    # (without it the protected files are public).
+    # nginx decodes the header value once, so every file name is reachable.
+    # alias, not root: {url}/a.txt is {root}/a.txt.
+    location ^~ {url}/ {{
+        internal;
+        alias {root}/;
+        # Open the file as checked: every component below the root is opened
+        # with O_NOFOLLOW relative to its parent, so a directory swapped for a
+        # symlink after the app's check is refused (403/404), never followed.
+        # from=$document_root (the alias here) still follows symlinks in the
+        # root's own path, e.g. /srv/app/current/files with current -> releases/N.
+        disable_symlinks on from=$document_root;
+    }}
+}}
+"
+        );
+        out
+    }
+
+    fn apache(&self) -> String {
+        let Site {
+            listen,
+            app,
+            root,
+            name,
+            ..
+        } = self;
+        let mut out = self.header(&format!(
+            "Apache 2.4: {name} behind mod_proxy_http + mod_xsendfile 0.12."
+        ));
+        let _ = write!(
+            out,
+            "# Modules: proxy proxy_http headers xsendfile (a2enmod proxy proxy_http headers xsendfile).
+
+Listen {listen}
+
+<VirtualHost {listen}>
+    # nocanon forwards the path as the client sent it, so percent-encoded
+    # names (%3F, %23, %25, ...) reach the app unchanged. mod_proxy keeps
+    # connections to the app open and reuses them (one pool per process);
+    # ttl=4 closes idle ones before actix-web's keep-alive (5 s) does.
+    AllowEncodedSlashes NoDecode
+    ProxyPass        / http://{app}/ nocanon ttl=4
+    ProxyPassReverse / http://{app}/
+    ProxyPreserveHost On
+
+    # X-Sendfile carries the raw absolute path; only files below the root are
+    # served. Without XSendFile On the header reaches the browser and the
+    # download is the app's empty body.
+    XSendFile On
+    XSendFilePath {root}
+    # Symlinks: mod_xsendfile checks the path only lexically and opens it with
+    # a plain open(), which follows symlinks. It consults neither
+    # \"Options -FollowSymLinks\" nor \"SymLinksIfOwnerMatch\" (a symlink below the
+    # root is served with \"Options None\"), and no other setting refuses them.
+    # If anyone untrusted can write below the root, a directory swapped for a
+    # symlink between the app's check and this open can leak a file from
+    # outside. Mount the root with nosymfollow (Linux 5.10+), e.g.
+    #   mount -o bind,nosymfollow {root} {root}
+    # and the kernel refuses such symlinks: see \"Limits per front server\" in
+    # the README.
+
+    # mod_xsendfile gives every proxied file the ETag \"0\": send none.
+    FileETag None
+
+    # mod_xsendfile only acts on a 200; on any other status the header would
+    # reach the client, so drop it there.
+    Header unset X-Sendfile \"expr=%{{REQUEST_STATUS}} != 200\"
+</VirtualHost>
+"
+        );
+        out
+    }
+
+    fn lighttpd(&self) -> String {
+        let Site {
+            listen,
+            app,
+            root,
+            name,
+            ..
+        } = self;
+        let mut out = self.header(&format!(
+            "lighttpd 1.4: {name} behind mod_proxy with X-Sendfile."
+        ));
+        let (lh, lp, ah, ap) = (&listen.host, &listen.port, &app.host, &app.port);
+        let _ = write!(
+            out,
+            "
+server.modules += ( \"mod_proxy\" )
+
+server.bind = \"{lh}\"
+server.port = {lp}
+
+# mod_proxy opens one connection to the app per request (lighttpd 1.4 has no
+# keep-alive pool towards a proxied backend).
+proxy.server = ( \"\" => ( (
+    \"host\" => \"{ah}\",
+    \"port\" => {ap},
+    # X-Sendfile carries the percent-encoded absolute path. Without this line
+    # lighttpd drops the header and serves the app's empty body.
+    \"x-sendfile\" => \"enable\",
+    # Without a docroot any file lighttpd can read could be named.
+    \"x-sendfile-docroot\" => ( \"{root}\" ),
+) ) )
+
+# Symlinks: lighttpd follows them. server.follow-symlink = \"disable\" is not set
+# here on purpose: it lstat()s the path's components and opens the file in a
+# separate step, so a directory swapped for a symlink in between still leaks
+# (measured), and it also refuses symlinks in the root's own path, e.g.
+# /srv/app/current/files with current -> releases/N (403 for every file).
+# If anyone untrusted can write below the root, mount the root with
+# nosymfollow (Linux 5.10+), e.g. mount -o bind,nosymfollow {root} {root},
+# and the kernel refuses such symlinks: see \"Limits per front server\" in the
+# README.
+"
+        );
+        out
+    }
+
+    fn caddy(&self) -> String {
+        let Site {
+            listen,
+            app,
+            root,
+            url,
+            name,
+            ..
+        } = self;
+        let symlinks = caddy_symlinks(root);
+        let mut out = self.header(&format!(
+            "Caddy 2: {name} behind reverse_proxy + handle_response, which acts on\n# the app's X-Accel-Redirect."
+        ));
+        let _ = write!(
+            out,
+            "
+http://{listen} {{
+\t# reverse_proxy keeps connections to the app open and reuses them.
+\treverse_proxy {app} {{
+\t\t@accel header X-Accel-Redirect *
+\t\t# Without handle_response the header and the app's empty body reach
+\t\t# the client. root and file_server exist only here, so the files are
+\t\t# never reachable by a direct request.
+\t\thandle_response @accel {{
+\t\t\troot * {root}
+\t\t\t# Caddy uses the value literally (no percent-decoding, \"?\" starts
+\t\t\t# a query): the app sends raw names and refuses names with \"?\".
+\t\t\trewrite * {{rp.header.X-Accel-Redirect}}
+\t\t\turi strip_prefix {url}
+\t\t\tcopy_response_headers {{
+\t\t\t\tinclude Content-Type Content-Disposition Cache-Control Set-Cookie
+\t\t\t}}
+{symlinks}\t\t\tfile_server
+\t\t}}
+\t}}
+}}
+"
+        );
+        out
+    }
+
+    fn caddy_mod_wsgi(&self) -> String {
+        let Site {
+            listen,
+            app,
+            root,
+            url,
+            name,
+            ..
+        } = self;
+        let symlinks = caddy_symlinks(root);
+        let mut out = self.header(&format!(
+            "Caddy 2: {name} with the mod_wsgi backend (status 200 +\n# Location: <url>/<path>), honoured by reverse_proxy + handle_response."
+        ));
+        let _ = write!(
+            out,
+            "
+http://{listen} {{
+\treverse_proxy {app} {{
+\t\t# Only a 200 with a site-relative Location; a real redirect passes through.
+\t\t@internal {{
+\t\t\tstatus 200
+\t\t\theader Location {url}/*
+\t\t}}
+\t\thandle_response @internal {{
+\t\t\troot * {root}
+\t\t\trewrite * {{rp.header.Location}}
+\t\t\turi strip_prefix {url}
+\t\t\tcopy_response_headers {{
+\t\t\t\tinclude Content-Type Content-Disposition Cache-Control Set-Cookie
+\t\t\t}}
+{symlinks}\t\t\tfile_server
+\t\t}}
+\t}}
+}}
+"
+        );
+        out
+    }
+}
+
+fn caddy_symlinks(root: &str) -> String {
+    format!(
+        "\t\t\t# file_server follows symlinks and has no setting to refuse
+\t\t\t# them: if anyone untrusted can write below the root, mount
+\t\t\t# the root with nosymfollow (Linux 5.10+), e.g.
+\t\t\t# mount -o bind,nosymfollow {root} {root}; see
+\t\t\t# \"Limits per front server\" in the README.
+"
+    )
+}
+
+fn static_backend_name(backend: &Backend) -> &'static str {
+    match backend {
+        Backend::Nginx => "nginx",
+        Backend::XSendfile => "xsendfile",
+        Backend::Lighttpd => "lighttpd",
+        Backend::Caddy => "caddy",
+        Backend::ModWsgi => "mod_wsgi",
+        Backend::Simple => "simple",
+        Backend::Development => "development",
+        Backend::Redirect => "redirect",
+        Backend::Custom(_) => "custom",
+    }
+}
+
+/// An absolute root without a trailing slash that every server's syntax takes unquoted.
+fn check_root(root: &str) -> Result<String, ConfigError> {
+    if !root.starts_with('/') {
+        return Err(ConfigError::new(
+            "SENDFILE_ROOT",
+            format!(
+                "{root:?} is relative; the front server would resolve it against its own directory: give the absolute path"
+            ),
+        ));
+    }
+    if let Some(c) = root.chars().find(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '"' | '\'' | '\\' | '{' | '}' | ';' | '#' | '$' | '`')
+    }) {
+        return Err(ConfigError::new(
+            "SENDFILE_ROOT",
+            format!(
+                "{root:?} contains {c:?}, which front server configuration files treat specially; move the files to a path without it"
+            ),
+        ));
+    }
+    let trimmed = root.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(ConfigError::new(
+            "SENDFILE_ROOT",
+            "is \"/\": the front server would serve the whole file system; use the directory that holds the protected files",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A self-contained main configuration that includes the site file and keeps everything the
+/// server writes in one directory: for trying a setup on loopback (the end-to-end tests run
+/// the servers with it). A real deployment uses the distribution's main configuration and only
+/// [`Site::render`].
+///
+/// ```
+/// use sendfile_core::deploy::{Server, Standalone};
+/// let main = Standalone::new("/tmp/try-nginx").render(Server::Nginx);
+/// assert!(main.contains("pid /tmp/try-nginx/nginx.pid;"));
+/// assert!(main.contains("include site.conf;"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Standalone {
+    dir: String,
+    user: String,
+    group: String,
+    modules: String,
+}
+
+impl Standalone {
+    /// Everything goes to `dir`; as root, Apache and lighttpd switch to `www-data`.
+    pub fn new(dir: &str) -> Standalone {
+        Standalone {
+            dir: dir.trim_end_matches('/').to_owned(),
+            user: "www-data".to_owned(),
+            group: "www-data".to_owned(),
+            modules: "/usr/lib/apache2/modules".to_owned(),
+        }
+    }
+
+    /// The placeholders `{{TMP}}`, `{{USER}}`, `{{GROUP}}` and `{{MODULES}}`.
+    pub fn template() -> Standalone {
+        Standalone {
+            dir: "{{TMP}}".to_owned(),
+            user: "{{USER}}".to_owned(),
+            group: "{{GROUP}}".to_owned(),
+            modules: "{{MODULES}}".to_owned(),
+        }
+    }
+
+    /// The user and group Apache and lighttpd switch to when started as root.
+    pub fn user(mut self, user: &str, group: &str) -> Self {
+        self.user = user.to_owned();
+        self.group = group.to_owned();
+        self
+    }
+
+    /// The file name the main configuration is saved under, and the site file it includes.
+    pub fn file_names(server: Server) -> (&'static str, &'static str) {
+        match server {
+            Server::Nginx => ("nginx.conf", "site.conf"),
+            Server::Apache => ("apache2.conf", "site.conf"),
+            Server::Lighttpd => ("lighttpd.conf", "site.conf"),
+            Server::Caddy => ("Caddyfile", "site.caddy"),
+        }
+    }
+
+    /// The main configuration for `server`.
+    pub fn render(&self, server: Server) -> String {
+        let Standalone {
+            dir,
+            user,
+            group,
+            modules,
+        } = self;
+        match server {
+            Server::Nginx => format!(
+                "# A self-contained nginx for trying a setup on loopback: everything it
+# writes stays in {dir}. It runs in the foreground as the invoking user.
+# For a real deployment, put site.conf into the distribution's sites-enabled.
+daemon off;
+master_process off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+
+events {{
+    # Each proxied request holds two connections (client and app).
+    worker_connections 4096;
+}}
+
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    sendfile on;
+    server_tokens off;
+
+    include site.conf;
+}}
+"
+            ),
+            Server::Apache => format!(
+                "# A self-contained Apache for trying a setup on loopback: everything it
+# writes stays in {dir}. Start it with: apache2 -f {dir}/apache2.conf -X
+# For a real deployment, put site.conf into the distribution's sites-enabled.
+ServerRoot {dir}
+ServerName localhost
+DefaultRuntimeDir {dir}
+PidFile {dir}/apache2.pid
+ErrorLog {dir}/error.log
+LogLevel warn xsendfile:debug
+# Used only when started as root (the user must be able to read the files).
+User {user}
+Group {group}
+
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule mime_module {modules}/mod_mime.so
+LoadModule headers_module {modules}/mod_headers.so
+LoadModule proxy_module {modules}/mod_proxy.so
+LoadModule proxy_http_module {modules}/mod_proxy_http.so
+LoadModule xsendfile_module {modules}/mod_xsendfile.so
+
+TypesConfig /etc/mime.types
+ServerTokens Prod
+
+Include site.conf
+"
+            ),
+            Server::Lighttpd => format!(
+                "# A self-contained lighttpd for trying a setup on loopback: everything it
+# writes stays in {dir}. Start it with: lighttpd -D -f {dir}/lighttpd.conf
+# For a real deployment, put site.conf into the distribution's conf-enabled.
+server.document-root = \"{dir}/empty\"
+# Errors go to stderr (lighttpd opens a log file only after dropping root).
+server.pid-file = \"{dir}/lighttpd.pid\"
+server.upload-dirs = ( \"{dir}\" )
+server.tag = \"lighttpd\"
+# Used only when started as root (the user must be able to read the files).
+server.username = \"{user}\"
+server.groupname = \"{group}\"
+
+mimetype.assign = (
+    \".txt\" => \"text/plain; charset=utf-8\",
+    \".html\" => \"text/html; charset=utf-8\",
+    \".pdf\" => \"application/pdf\",
+    \"\" => \"application/octet-stream\",
+)
+
+include \"site.conf\"
+"
+            ),
+            Server::Caddy => format!(
+                "# A self-contained Caddy for trying a setup on loopback: everything it
+# writes stays in {dir}. Start it with:
+#   HOME={dir} XDG_DATA_HOME={dir} XDG_CONFIG_HOME={dir} \\
+#   caddy run --config {dir}/Caddyfile --adapter caddyfile
+# For a real deployment, put the site block into the main Caddyfile.
+{{
+\tadmin off
+\tauto_https off
+\tstorage file_system {dir}/caddy
+}}
+
+import site.caddy
+"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> Address {
+        s.parse().unwrap()
+    }
+
+    fn site(config: &Config) -> Result<Site, ConfigError> {
+        Site::from_config(config, addr("127.0.0.1:8000"), addr("127.0.0.1:8080"))
+    }
+
+    #[test]
+    fn every_offload_backend_has_a_server_and_the_settings_line_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_str().unwrap();
+        for backend in [
+            Backend::Nginx,
+            Backend::XSendfile,
+            Backend::Lighttpd,
+            Backend::Caddy,
+            Backend::ModWsgi,
+        ] {
+            let config = Config::new(backend.clone()).root(root).url("/protected/");
+            let text = site(&config).unwrap().render();
+            assert!(
+                text.contains(&format!("SENDFILE_BACKEND={backend} SENDFILE_ROOT={root}")),
+                "{text}"
+            );
+            assert!(!text.contains("{{"), "{text}");
+            assert!(!text.contains(&format!("{root}//")), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_url_prefix_and_the_root_meet_without_double_or_missing_slashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = format!("{}/", dir.path().display());
+        let config = Config::new(Backend::Nginx).root(&root).url("//files//");
+        let text = site(&config).unwrap().render();
+        let root = root.trim_end_matches('/');
+        assert!(text.contains("location ^~ /files/ {"), "{text}");
+        assert!(text.contains(&format!("alias {root}/;")), "{text}");
+        let caddy = site(&config.with_backend(Backend::Caddy)).unwrap().render();
+        assert!(caddy.contains(&format!("root * {root}\n")), "{caddy}");
+        assert!(caddy.contains("uri strip_prefix /files\n"), "{caddy}");
+    }
+
+    #[test]
+    fn nginx_keeps_a_keepalive_pool_with_http_1_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::new(Backend::Nginx).root(dir.path()).url("/p");
+        let text = site(&config).unwrap().name("shop").keepalive(64).render();
+        assert!(text.contains("upstream shop_upstream {\n    server 127.0.0.1:8000;"));
+        assert!(text.contains("keepalive 64;"));
+        assert!(text.contains("proxy_pass http://shop_upstream;"));
+        assert!(text.contains("proxy_http_version 1.1;"));
+        assert!(text.contains("proxy_set_header Connection \"\";"));
+        let off = site(&config).unwrap().keepalive(0).render();
+        assert!(!off.contains("keepalive 0"), "{off}");
+    }
+
+    #[test]
+    fn hardening_is_in_every_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = |b| Config::new(b).root(dir.path()).url("/p");
+        let nginx = site(&c(Backend::Nginx)).unwrap().render();
+        assert!(nginx.contains("disable_symlinks on from=$document_root;"));
+        assert!(nginx.contains("    internal;\n"));
+        let apache = site(&c(Backend::XSendfile)).unwrap().render();
+        assert!(apache.contains("XSendFile On\n"));
+        assert!(apache.contains("FileETag None\n"));
+        assert!(apache.contains("Header unset X-Sendfile \"expr=%{REQUEST_STATUS} != 200\""));
+        let lighttpd = site(&c(Backend::Lighttpd)).unwrap().render();
+        assert!(lighttpd.contains(&format!(
+            "\"x-sendfile-docroot\" => ( \"{}\" ),",
+            dir.path().display()
+        )));
+        let caddy = site(&c(Backend::Caddy)).unwrap().render();
+        assert!(caddy.contains("handle_response @accel {"));
+    }
+
+    #[test]
+    fn what_a_front_server_cannot_use_is_refused_with_the_setting_to_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                Config::new(Backend::Simple).root(dir.path()),
+                "SENDFILE_BACKEND",
+            ),
+            (Config::new(Backend::Nginx).url("/p"), "SENDFILE_ROOT"),
+            (
+                Config::new(Backend::Nginx).root("files").url("/p"),
+                "SENDFILE_ROOT",
+            ),
+            (
+                Config::new(Backend::XSendfile).root("/srv/my files"),
+                "SENDFILE_ROOT",
+            ),
+            (
+                Config::new(Backend::XSendfile).root("/srv/a;b"),
+                "SENDFILE_ROOT",
+            ),
+            (Config::new(Backend::Nginx).root(dir.path()), "SENDFILE_URL"),
+            (
+                Config::new(Backend::Caddy).root(dir.path()).url("/"),
+                "SENDFILE_URL",
+            ),
+        ];
+        for (config, setting) in cases {
+            let e = site(&config).unwrap_err();
+            assert_eq!(e.setting, setting, "{config:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(addr("0.0.0.0:80").to_string(), "0.0.0.0:80");
+        assert_eq!(addr("files.example:8080").host(), "files.example");
+        for bad in [
+            "",
+            ":80",
+            "host",
+            "host:",
+            "host:99999",
+            "::1:80",
+            "a b:80",
+            "h\n:1",
+        ] {
+            assert!(bad.parse::<Address>().is_err(), "{bad}");
+        }
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        assert_eq!(Address::from(v6).to_string(), "[::1]:9");
+    }
+
+    #[test]
+    fn lighttpd_gets_host_and_port_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::new(Backend::Lighttpd).root(dir.path());
+        let text = Site::from_config(&config, addr("[::1]:8000"), addr("[::]:80"))
+            .unwrap()
+            .render();
+        assert!(
+            text.contains("server.bind = \"::\"\nserver.port = 80\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"host\" => \"::1\",\n    \"port\" => 8000,"),
+            "{text}"
+        );
+    }
+}
