@@ -14,6 +14,10 @@
 //!   address clients use and the application's address. [`Site::render`] gives the site
 //!   configuration, the part a real deployment puts into the distribution's
 //!   `sites-enabled`/`conf-enabled` or main `Caddyfile`.
+//! - nginx with a bucket: when the [`Config`] has an [`ObjectStore`](crate::object::ObjectStore),
+//!   the nginx site proxies its internal location to the store's fixed endpoint
+//!   ([`ObjectStore::origin`](crate::object::ObjectStore::origin)) with the signed `Host`,
+//!   hiding the store's headers and error bodies; [`Site::bucket_template`] is its template.
 //! - [`Standalone`]: a self-contained main configuration that includes the site and keeps
 //!   everything the server writes in one directory, for trying a setup on loopback.
 //!
@@ -257,6 +261,82 @@ pub struct Site {
     url: String,
     keepalive: u32,
     name: String,
+    store: Option<StoreEndpoint>,
+}
+
+/// The object store an nginx site proxies to (files in a bucket).
+#[derive(Debug, Clone)]
+struct StoreEndpoint {
+    /// `http` or `https`.
+    scheme: String,
+    /// `host[:port]` exactly as in the endpoint: the signed `Host`.
+    host: String,
+    /// The upstream's `server`: the host with its port.
+    server: String,
+    /// TLS's server name: the host alone for https; for http (the line is commented out)
+    /// `host[:port]`, as in the template.
+    name: String,
+    /// The proxy_ssl_* lines are on (an https endpoint), otherwise commented out.
+    tls: bool,
+}
+
+impl StoreEndpoint {
+    /// From the store's `scheme://host[:port]`; errors name `SENDFILE_S3_ENDPOINT`.
+    fn from_origin(origin: &str) -> Result<StoreEndpoint, ConfigError> {
+        let err = |m: String| ConfigError::new("SENDFILE_S3_ENDPOINT", m);
+        let (scheme, host) = origin.split_once("://").ok_or_else(|| {
+            err(format!(
+                "the store's origin {origin:?} is not scheme://host[:port]"
+            ))
+        })?;
+        let default_port = match scheme {
+            "http" => "80",
+            "https" => "443",
+            _ => {
+                return Err(err(format!(
+                    "the store's origin {origin:?} is not http:// or https://"
+                )));
+            }
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+        if !host_ok {
+            return Err(err(format!(
+                "the store's host in {origin:?} cannot be written into a configuration file"
+            )));
+        }
+        let (name, port) = match host.strip_prefix('[') {
+            Some(v6) => match v6.split_once(']') {
+                Some((addr, rest)) => (format!("[{addr}]"), rest.strip_prefix(':')),
+                None => return Err(err(format!("{origin:?}: unclosed [ in the host"))),
+            },
+            None => match host.split_once(':') {
+                Some((name, port)) => (name.to_owned(), Some(port)),
+                None => (host.to_owned(), None),
+            },
+        };
+        let tls = scheme == "https";
+        Ok(StoreEndpoint {
+            scheme: scheme.to_owned(),
+            host: host.to_owned(),
+            server: format!("{name}:{}", port.unwrap_or(default_port)),
+            name: if tls { name } else { host.to_owned() },
+            tls,
+        })
+    }
+
+    /// The placeholders `{{S3_SCHEME}}` and `{{S3_HOST}}`.
+    fn template() -> StoreEndpoint {
+        StoreEndpoint {
+            scheme: "{{S3_SCHEME}}".to_owned(),
+            host: "{{S3_HOST}}".to_owned(),
+            server: "{{S3_HOST}}".to_owned(),
+            name: "{{S3_HOST}}".to_owned(),
+            tls: false,
+        }
+    }
 }
 
 impl Site {
@@ -281,6 +361,9 @@ impl Site {
                 ),
             )
         })?;
+        if config.check_object_store(backend)? {
+            return Site::for_bucket(config, backend, server, app, listen);
+        }
         let root = config.root_path().ok_or_else(|| {
             ConfigError::new(
                 "SENDFILE_ROOT",
@@ -316,7 +399,82 @@ impl Site {
             url,
             keepalive: DEFAULT_KEEPALIVE,
             name: "app".to_owned(),
+            store: None,
         })
+    }
+
+    /// The nginx site for files in a bucket: the internal location proxies to the store's
+    /// endpoint, taken from the configuration's [`ObjectStore`](crate::object::ObjectStore).
+    fn for_bucket(
+        config: &Config,
+        backend: &Backend,
+        server: Server,
+        app: Address,
+        listen: Address,
+    ) -> Result<Site, ConfigError> {
+        if server != Server::Nginx {
+            return Err(ConfigError::new(
+                "SENDFILE_BACKEND",
+                format!(
+                    "the {backend} backend cannot send objects from a bucket (SENDFILE_S3_BUCKET is set); use nginx"
+                ),
+            ));
+        }
+        let store = config.store().expect("checked by check_object_store");
+        let origin = store.origin().ok_or_else(|| {
+            ConfigError::new(
+                "SENDFILE_S3_ENDPOINT",
+                format!(
+                    "the {} signer does not name the store's endpoint (Presigner::origin), which nginx must proxy to",
+                    store.presigner().name()
+                ),
+            )
+        })?;
+        let store = StoreEndpoint::from_origin(origin)?;
+        let url = match config.url_prefix()? {
+            Some(url) if !url.as_str().is_empty() => url.as_str().to_owned(),
+            _ => {
+                return Err(ConfigError::new(
+                    "SENDFILE_URL",
+                    "must be a prefix of its own for nginx's internal location to the store, e.g. /protected",
+                ));
+            }
+        };
+        Ok(Site {
+            server,
+            backend: static_backend_name(backend),
+            listen,
+            app,
+            root: String::new(),
+            url,
+            keepalive: DEFAULT_KEEPALIVE,
+            name: "app".to_owned(),
+            store: Some(store),
+        })
+    }
+
+    /// The nginx site for files in a bucket with placeholders: those of [`Site::template`]
+    /// (no `{{ROOT}}`), `{{S3_SCHEME}}` (`http` or `https`) and `{{S3_HOST}}` (the store's
+    /// `host[:port]` exactly as in `SENDFILE_S3_ENDPOINT`). `backend` must be `nginx`.
+    ///
+    /// ```
+    /// use sendfile_core::deploy::Site;
+    /// use sendfile_core::Backend;
+    /// let text = Site::bucket_template(&Backend::Nginx).unwrap().render();
+    /// assert!(text.contains("proxy_set_header Host {{S3_HOST}};"));
+    /// assert!(Site::bucket_template(&Backend::Caddy).is_err());
+    /// ```
+    pub fn bucket_template(backend: &Backend) -> Result<Site, ConfigError> {
+        let mut site = Site::template(backend)?;
+        if site.server != Server::Nginx {
+            return Err(ConfigError::new(
+                "SENDFILE_BACKEND",
+                format!("the {backend} backend cannot send objects from a bucket; use nginx"),
+            ));
+        }
+        site.root = String::new();
+        site.store = Some(StoreEndpoint::template());
+        Ok(site)
     }
 
     /// A site whose settings are placeholders: `{{LISTEN_HOST}}`, `{{LISTEN_PORT}}`,
@@ -349,6 +507,7 @@ impl Site {
             },
             keepalive: DEFAULT_KEEPALIVE,
             name: "app".to_owned(),
+            store: None,
         })
     }
 
@@ -383,6 +542,7 @@ impl Site {
     /// The site configuration.
     pub fn render(&self) -> String {
         match (self.server, self.backend) {
+            (Server::Nginx, _) if self.store.is_some() => self.nginx_bucket(),
             (Server::Nginx, _) => self.nginx(),
             (Server::Apache, _) => self.apache(),
             (Server::Lighttpd, _) => self.lighttpd(),
@@ -420,28 +580,11 @@ impl Site {
             ..
         } = self;
         let mut out = self.header(&format!("nginx: {name} behind X-Accel-Redirect."));
-        let pool = if *keepalive == 0 {
-            "    # No keep-alive pool: every request opens a new connection to the app.\n"
-                .to_owned()
-        } else {
-            format!(
-                "    # Idle connections to the app kept per worker and reused: without them every
-    # request pays for a new TCP connection (size it for the concurrent requests).
-    keepalive {keepalive};
-    # Below actix-web's keep-alive (5 s), so nginx never reuses a connection the
-    # app is closing.
-    keepalive_timeout 4s;
-    keepalive_requests 10000;
-"
-            )
-        };
+        let upstream = nginx_app_upstream(name, app, *keepalive);
         let _ = write!(
             out,
             "
-upstream {name}_upstream {{
-    server {app};
-{pool}}}
-
+{upstream}
 server {{
     listen {listen};
 
@@ -476,6 +619,142 @@ server {{
     }}
 }}
 "
+        );
+        out
+    }
+
+    fn nginx_bucket(&self) -> String {
+        let Site {
+            listen,
+            app,
+            url,
+            name,
+            keepalive,
+            store,
+            ..
+        } = self;
+        let StoreEndpoint {
+            scheme,
+            host,
+            server,
+            name: tls_name,
+            tls,
+        } = store.as_ref().expect("a bucket site");
+        let upstream = nginx_app_upstream(name, app, *keepalive);
+        // A location regex: a dot in the prefix matches only a dot.
+        let url_re = url.replace('.', "\\.");
+        let ssl = if *tls { "" } else { "# " };
+        let mut out = format!(
+            "# nginx: {name} with its files in an S3 bucket (AWS S3, MinIO, Ceph RGW,
+# Garage, R2, s3s...). The app checks permissions, presigns a short-lived URL
+# for the object (HEAD for HEAD) and answers
+# X-Accel-Redirect: {url}/<bucket>/<key>?<signature>.
+# nginx proxies it to the store named here, never to a host taken from the header.
+# App settings: SENDFILE_BACKEND={backend} SENDFILE_URL={url}
+#   SENDFILE_S3_ENDPOINT={scheme}://{host} SENDFILE_S3_BUCKET=<bucket>
+#   SENDFILE_S3_REGION=<region> [SENDFILE_S3_PREFIX=<prefix/>] [SENDFILE_S3_EXPIRES=60]
+#   AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... [AWS_SESSION_TOKEN=...]
+# Generated by sendfile-core's deploy module from those settings (the same for
+# every bucket, region and prefix on that endpoint): change them and generate
+# again rather than editing this file.
+# The store's host[:port] is written exactly as in SENDFILE_S3_ENDPOINT (it is
+# signed). For an https endpoint (AWS: https://s3.<region>.amazonaws.com), the
+# upstream's server needs its port (server s3.<region>.amazonaws.com:443;) and
+# the proxy_ssl_* lines must be on: generated from an https endpoint, this file
+# has both. nginx resolves an upstream's name when it starts: reload it now and
+# then for a store whose addresses change.
+",
+            backend = self.backend,
+        );
+        let _ = write!(
+            out,
+            "
+# S3 answers one range per request (s3s refuses several with 400, which would be a 502):
+# a request for several ranges goes to the store without its Range header and is answered
+# with the whole object (200, as RFC 9110 allows; nginx cuts no multipart/byteranges from a
+# proxied stream).
+map $http_range $sendfile_s3_range {{
+    \"~,\"    \"\";
+    default $http_range;
+}}
+
+{upstream}
+upstream {name}_store {{
+    server {server};
+    keepalive 16;
+}}
+
+server {{
+    listen {listen};
+
+    # Every request goes to the app, which checks permissions. Without a URI
+    # after the upstream, nginx forwards the request line exactly as received.
+    location / {{
+        proxy_pass http://{name}_upstream;
+        # HTTP/1.1 without \"Connection: close\": what the keep-alive pool needs.
+        proxy_http_version 1.1;
+        proxy_set_header Connection \"\";
+        # X-Accel-Redirect carries the key escaped twice and the signature: up to about
+        # 6 KB for a 1024-byte key, above the default 4 KB for the app's headers.
+        proxy_buffer_size 16k;
+        proxy_busy_buffers_size 16k;
+        proxy_buffers 8 16k;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }}
+
+    # The target of X-Accel-Redirect. \"internal\": a direct request is a 404. nginx decodes
+    # the header's path once (the app escaped it twice), so $sendfile_s3_path is exactly the
+    # signed path; the signature query is passed on as is. The upstream is fixed: the
+    # header names a path on this store, never a host.
+    location ~ ^{url_re}/(?<sendfile_s3_path>.*)$ {{
+        internal;
+        proxy_pass {scheme}://{name}_store/$sendfile_s3_path$is_args$args;
+        {ssl}proxy_ssl_server_name on;
+        {ssl}proxy_ssl_name {tls_name};
+        {ssl}proxy_ssl_verify on;
+        {ssl}proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
+        proxy_http_version 1.1;
+        proxy_set_header Connection \"\";
+        # The signature covers the Host header.
+        proxy_set_header Host {host};
+        # The client's credentials are the app's business, not the store's (and S3 refuses
+        # an Authorization header next to a presigned query).
+        proxy_set_header Authorization \"\";
+        proxy_set_header Cookie \"\";
+        proxy_set_header X-Forwarded-For \"\";
+        proxy_set_header X-Forwarded-Proto \"\";
+        # Range, If-Range and the conditional headers go to the store, which answers them;
+        # for several ranges the whole object is sent (see the map above).
+        proxy_set_header Range $sendfile_s3_range;
+        # Content-Type and Content-Disposition come from the app, not from the store.
+        proxy_hide_header Content-Type;
+        proxy_hide_header Content-Disposition;
+"
+        );
+        for header in STORE_HEADERS_HIDDEN {
+            let _ = writeln!(out, "        proxy_hide_header {header};");
+        }
+        out.push_str(
+            "        # The store's XML error bodies never reach the client: a missing object is a plain
+        # 404, any other refusal (a bad signature, wrong credentials, a clock far off) a 502.
+        proxy_intercept_errors on;
+        error_page 404 = @sendfile_s3_missing;
+        error_page 400 401 403 405 409 500 501 503 = @sendfile_s3_failed;
+    }
+
+    location @sendfile_s3_missing {
+        internal;
+        return 404;
+    }
+
+    location @sendfile_s3_failed {
+        internal;
+        return 502;
+    }
+}
+",
         );
         out
     }
@@ -660,6 +939,50 @@ http://{listen} {{
         );
         out
     }
+}
+
+/// The store's response headers the bucket site hides besides `Content-Type` and
+/// `Content-Disposition` (which come from the app).
+const STORE_HEADERS_HIDDEN: [&str; 15] = [
+    "x-amz-request-id",
+    "x-amz-id-2",
+    "x-amz-version-id",
+    "x-amz-server-side-encryption",
+    "x-amz-storage-class",
+    "x-amz-expiration",
+    "x-amz-replication-status",
+    "x-amz-website-redirect-location",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+    "x-amz-mp-parts-count",
+    "x-amz-tagging-count",
+    "Set-Cookie",
+];
+
+/// nginx's `upstream <name>_upstream` to the app, with its keep-alive pool.
+fn nginx_app_upstream(name: &str, app: &Address, keepalive: u32) -> String {
+    let pool = if keepalive == 0 {
+        "    # No keep-alive pool: every request opens a new connection to the app.\n".to_owned()
+    } else {
+        format!(
+            "    # Idle connections to the app kept per worker and reused: without them every
+    # request pays for a new TCP connection (size it for the concurrent requests).
+    keepalive {keepalive};
+    # Below actix-web's keep-alive (5 s), so nginx never reuses a connection the
+    # app is closing.
+    keepalive_timeout 4s;
+    keepalive_requests 10000;
+"
+        )
+    };
+    format!(
+        "upstream {name}_upstream {{
+    server {app};
+{pool}}}
+"
+    )
 }
 
 fn caddy_symlinks(root: &str) -> String {
@@ -1019,6 +1342,122 @@ mod tests {
         }
         let v6: SocketAddr = "[::1]:9".parse().unwrap();
         assert_eq!(Address::from(v6).to_string(), "[::1]:9");
+    }
+
+    /// A signer whose URLs all start with a fixed origin.
+    #[derive(Debug)]
+    struct Fixed(&'static str);
+
+    impl crate::object::Presigner for Fixed {
+        fn name(&self) -> &str {
+            "fixed"
+        }
+        fn presign(
+            &self,
+            _: &crate::object::PresignRequest<'_>,
+        ) -> Result<crate::object::PresignedUrl, crate::Error> {
+            Ok(crate::object::PresignedUrl::new(self.0, "/b/k", "sig=1"))
+        }
+        fn origin(&self) -> Option<&str> {
+            Some(self.0)
+        }
+    }
+
+    fn bucket(origin: &'static str) -> Config {
+        Config::new(Backend::Nginx)
+            .url("/s3.files")
+            .object_store(crate::object::ObjectStore::new(Fixed(origin)))
+    }
+
+    #[test]
+    fn nginx_with_a_bucket_proxies_to_the_fixed_store_and_hides_its_headers() {
+        let config = bucket("http://127.0.0.1:9000");
+        config.validate().unwrap();
+        let text = site(&config).unwrap().name("shop").render();
+        assert!(!text.contains("{{"), "{text}");
+        // A fixed upstream, never a host from the header or the request.
+        assert!(
+            text.contains("upstream shop_store {\n    server 127.0.0.1:9000;\n    keepalive 16;"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "location ~ ^/s3\\.files/(?<sendfile_s3_path>.*)$ {\n        internal;\n        proxy_pass http://shop_store/$sendfile_s3_path$is_args$args;\n"
+        ));
+        let internal = &text[text.find("location ~").unwrap()..text.find("location @").unwrap()];
+        assert!(!internal.contains("$http_"), "{internal}");
+        assert!(!internal.contains("$host"), "{internal}");
+        assert_eq!(text.matches("$http_host").count(), 1, "{text}");
+        assert!(text.contains("proxy_set_header Host 127.0.0.1:9000;"));
+        // The client's credentials stay out; the store's headers and errors stay in.
+        for line in [
+            "proxy_set_header Authorization \"\";",
+            "proxy_set_header Cookie \"\";",
+            "proxy_hide_header Content-Type;",
+            "proxy_hide_header Content-Disposition;",
+            "proxy_hide_header x-amz-request-id;",
+            "proxy_hide_header x-amz-id-2;",
+            "proxy_hide_header Set-Cookie;",
+            "proxy_intercept_errors on;",
+            "error_page 404 = @sendfile_s3_missing;",
+            "proxy_set_header Range $sendfile_s3_range;",
+            "proxy_buffer_size 16k;",
+        ] {
+            assert!(text.contains(line), "{line}: {text}");
+        }
+        // The app's keep-alive pool as in the local site; no file system root.
+        assert!(text.contains("upstream shop_upstream {\n    server 127.0.0.1:8000;"));
+        assert!(text.contains("proxy_pass http://shop_upstream;"));
+        assert!(!text.contains("alias") && !text.contains("disable_symlinks"));
+        // http: TLS lines only as comments.
+        assert!(text.contains("        # proxy_ssl_verify on;\n"), "{text}");
+    }
+
+    #[test]
+    fn nginx_with_an_https_bucket_turns_tls_on_with_the_port() {
+        let text = site(&bucket("https://s3.eu-west-1.amazonaws.com"))
+            .unwrap()
+            .render();
+        assert!(
+            text.contains("    server s3.eu-west-1.amazonaws.com:443;\n"),
+            "{text}"
+        );
+        assert!(text.contains("proxy_set_header Host s3.eu-west-1.amazonaws.com;"));
+        assert!(text.contains("proxy_pass https://app_store/"));
+        assert!(text.contains("        proxy_ssl_server_name on;\n"));
+        assert!(text.contains("        proxy_ssl_name s3.eu-west-1.amazonaws.com;\n"));
+        assert!(text.contains("        proxy_ssl_verify on;\n"));
+        let v6 = site(&bucket("http://[::1]:9000")).unwrap().render();
+        assert!(v6.contains("    server [::1]:9000;\n"), "{v6}");
+        assert!(v6.contains("proxy_set_header Host [::1]:9000;"));
+    }
+
+    #[test]
+    fn a_bucket_site_needs_nginx_an_endpoint_and_no_root() {
+        #[derive(Debug)]
+        struct Silent;
+        impl crate::object::Presigner for Silent {
+            fn name(&self) -> &str {
+                "silent"
+            }
+            fn presign(
+                &self,
+                _: &crate::object::PresignRequest<'_>,
+            ) -> Result<crate::object::PresignedUrl, crate::Error> {
+                Err(crate::Error::Io(std::io::Error::other("silent")))
+            }
+        }
+        let silent = Config::new(Backend::Nginx)
+            .url("/p")
+            .object_store(crate::object::ObjectStore::new(Silent));
+        assert_eq!(site(&silent).unwrap_err().setting, "SENDFILE_S3_ENDPOINT");
+        let dir = tempfile::tempdir().unwrap();
+        let both = bucket("http://127.0.0.1:9000").root(dir.path());
+        assert_eq!(site(&both).unwrap_err().setting, "SENDFILE_S3_BUCKET");
+        let caddy = bucket("http://127.0.0.1:9000").with_backend(Backend::Caddy);
+        assert_eq!(site(&caddy).unwrap_err().setting, "SENDFILE_BACKEND");
+        let template = Site::bucket_template(&Backend::Nginx).unwrap().render();
+        assert!(template.contains("proxy_pass {{S3_SCHEME}}://app_store/"));
+        assert!(!template.contains("{{ROOT}}"));
     }
 
     #[test]

@@ -229,6 +229,13 @@ pub trait Presigner: fmt::Debug + Send + Sync + 'static {
 
     /// The presigned URL for `request`.
     fn presign(&self, request: &PresignRequest<'_>) -> Result<PresignedUrl, Error>;
+
+    /// The `scheme://host[:port]` every URL it signs starts with, when it is fixed: the
+    /// front server's upstream (see [`deploy`](crate::deploy)). Never a secret: no user,
+    /// password or query. `None` (the default) when the signer does not say.
+    fn origin(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The default lifetime of a presigned URL (`SENDFILE_S3_EXPIRES`): 60 seconds.
@@ -303,6 +310,13 @@ impl ObjectStore {
     /// The presigner.
     pub fn presigner(&self) -> &dyn Presigner {
         self.presigner.as_ref()
+    }
+
+    /// The store's `scheme://host[:port]` ([`Presigner::origin`]), e.g.
+    /// `http://127.0.0.1:9000` for `SENDFILE_S3_ENDPOINT=http://127.0.0.1:9000`: what the
+    /// front server proxies to. Carries no credential.
+    pub fn origin(&self) -> Option<&str> {
+        self.presigner.origin()
     }
 
     /// The normalised prefix: empty, or ending with `/`.

@@ -226,6 +226,10 @@ impl Presigner for S3Presigner {
         "s3"
     }
 
+    fn origin(&self) -> Option<&str> {
+        Some(S3Presigner::origin(self))
+    }
+
     fn presign(&self, request: &PresignRequest<'_>) -> Result<PresignedUrl, Error> {
         let at = jiff::Timestamp::try_from(request.at).map_err(|e| {
             Error::Io(std::io::Error::other(format!(

@@ -22,8 +22,9 @@ pub const DEFAULT_URL: &str = "/protected";
 
 /// The shipped templates: `(path below deploy/, content)`. The site files have the
 /// placeholders `{{LISTEN_HOST}}`, `{{LISTEN_PORT}}`, `{{APP_HOST}}`, `{{APP_PORT}}`,
-/// `{{ROOT}}` and `{{URL}}`; the self-contained main files `{{TMP}}`, `{{USER}}`, `{{GROUP}}`
-/// and `{{MODULES}}`.
+/// `{{ROOT}}` and `{{URL}}`; `nginx/site-s3.conf` (files in a bucket) has no `{{ROOT}}` but
+/// `{{S3_SCHEME}}` and `{{S3_HOST}}` (the store's endpoint); the self-contained main files
+/// `{{TMP}}`, `{{USER}}`, `{{GROUP}}` and `{{MODULES}}`.
 pub fn shipped_files() -> Vec<(String, String)> {
     let mut files = Vec::new();
     let sites: [(&str, Backend, &str); 5] = [
@@ -46,13 +47,19 @@ pub fn shipped_files() -> Vec<(String, String)> {
         }
         files.push((format!("{dir}/{file}"), site.render()));
     }
+    let bucket = Site::bucket_template(&Backend::Nginx)
+        .expect("nginx sends objects")
+        .name(APP_NAME);
+    files.push(("nginx/site-s3.conf".to_owned(), bucket.render()));
     files
 }
 
 /// The site configuration for `server`, with the application's settings read through
 /// `lookup` (`SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`; the backend defaults to the
 /// server's, the URL to [`DEFAULT_URL`], the root to `default_root`), the application at `app`
-/// and clients at `front`.
+/// and clients at `front`. With `SENDFILE_S3_BUCKET` set (and the other `SENDFILE_S3_*` and
+/// `AWS_*` settings the app needs), the files are in that bucket: nginx's site proxies to the
+/// store's endpoint, and no root is used.
 ///
 /// ```
 /// use protected_downloads::deploy::site_for;
@@ -101,9 +108,18 @@ pub fn site_for(
             backend
         }
     };
-    let root = lookup("SENDFILE_ROOT").unwrap_or_else(|| default_root.to_owned());
     let url = lookup("SENDFILE_URL").unwrap_or_else(|| DEFAULT_URL.to_owned());
-    let mut config = SendFileConfig::new(backend.clone()).root(root);
+    let mut config = SendFileConfig::new(backend.clone());
+    if let Some(store) = sendfile_actix::s3::store_from_lookup(lookup)? {
+        // Files come from the bucket; a root as well is refused (as when the app starts).
+        config = config.object_store(store);
+        if let Some(root) = lookup("SENDFILE_ROOT") {
+            config = config.root(root);
+        }
+    } else {
+        let root = lookup("SENDFILE_ROOT").unwrap_or_else(|| default_root.to_owned());
+        config = config.root(root);
+    }
     if backend.needs_url() {
         config = config.url(url);
     }

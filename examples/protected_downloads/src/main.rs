@@ -22,7 +22,9 @@
 //!   configuration for these settings (the backend defaults to the server's, the URL to
 //!   `/protected`), with the app at `--listen`/`LISTEN_ADDR` and clients at `--front`
 //!   (default `127.0.0.1:8080`). `--keepalive N` sizes nginx's pool of idle connections to the
-//!   app per worker (default 256; 0 turns it off).
+//!   app per worker (default 256; 0 turns it off). With `SENDFILE_S3_BUCKET` (and the other
+//!   `SENDFILE_S3_*`/`AWS_*` settings) set, `print-config nginx` prints the site for files in
+//!   that bucket, proxying to `SENDFILE_S3_ENDPOINT`.
 //! - `doctor URL`: checks, through the front server at `URL` (plain HTTP, e.g.
 //!   `http://127.0.0.1:8080/`), that offloading works for the running app: one line per
 //!   check; exit status 0 when all pass, 1 otherwise.

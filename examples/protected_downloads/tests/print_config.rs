@@ -27,6 +27,7 @@ fn print_config(server: &str, backend: Option<&str>) -> std::process::Output {
     ])
     .env_remove("SENDFILE_URL")
     .env_remove("SENDFILE_BACKEND")
+    .env_remove("SENDFILE_S3_BUCKET")
     .env("SENDFILE_ROOT", ROOT);
     if let Some(b) = backend {
         cmd.env("SENDFILE_BACKEND", b);
@@ -65,4 +66,55 @@ fn a_backend_the_server_does_not_understand_is_refused() {
     let out = print_config("iis", None);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nginx, apache, lighttpd, caddy"));
+}
+
+#[test]
+fn with_a_bucket_nginx_gets_the_bucket_site_filled_in() {
+    let shipped = protected_downloads::deploy::shipped_files();
+    let template = &shipped
+        .iter()
+        .find(|(p, _)| p == "nginx/site-s3.conf")
+        .unwrap()
+        .1;
+    let bucket = |server: &str| {
+        Command::new(env!("CARGO_BIN_EXE_protected_downloads"))
+            .args([
+                "print-config",
+                server,
+                "--front",
+                "0.0.0.0:80",
+                "--listen",
+                "127.0.0.1:8001",
+            ])
+            .env_remove("SENDFILE_URL")
+            .env_remove("SENDFILE_BACKEND")
+            .env_remove("SENDFILE_ROOT")
+            .env_remove("SENDFILE_S3_PREFIX")
+            .env_remove("SENDFILE_S3_EXPIRES")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("SENDFILE_S3_ENDPOINT", "http://127.0.0.1:9000")
+            .env("SENDFILE_S3_BUCKET", "protected")
+            .env("SENDFILE_S3_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDPRINTCONFIG")
+            .env("AWS_SECRET_ACCESS_KEY", "SECRETPRINTCONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = bucket("nginx");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expected = filled(template)
+        .replace("{{S3_SCHEME}}", "http")
+        .replace("{{S3_HOST}}", "127.0.0.1:9000");
+    assert_eq!(text, expected);
+    assert!(!text.contains("{{"), "{text}");
+    assert!(
+        !text.contains("PRINTCONFIG"),
+        "a credential was printed:\n{text}"
+    );
+
+    // Only nginx proxies to a bucket.
+    let out = bucket("apache");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SENDFILE_BACKEND"));
 }

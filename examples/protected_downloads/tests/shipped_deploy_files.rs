@@ -30,9 +30,6 @@ fn shipped_deploy_files_are_generated() {
     );
 }
 
-/// The one shipped file the generator does not render yet.
-const HAND_WRITTEN: &str = "nginx/site-s3.conf";
-
 #[test]
 fn every_shipped_file_is_generated() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
@@ -51,11 +48,6 @@ fn every_shipped_file_is_generated() {
                 server.file_name().to_string_lossy(),
                 file.unwrap().file_name().to_string_lossy()
             );
-            // The nginx site for a bucket is still written by hand: the generator does not
-            // render bucket setups yet.
-            if name == HAND_WRITTEN {
-                continue;
-            }
             assert!(
                 generated.contains(&name),
                 "deploy/{name} is not produced by the generator"
