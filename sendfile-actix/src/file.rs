@@ -1,14 +1,15 @@
 //! `SendFile`: the responder.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::Mutex;
 
 use actix_web::body::{BoxBody, SizedStream};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use sendfile_core::engine::{Method, Request};
 use sendfile_core::nginx::{AccelExpires, LimitRate};
+use sendfile_core::streams::StreamPermit;
 use sendfile_core::{Backend, Body, DispositionType, FileRequest, Plan, ResolvedFile};
 
 use crate::body::{FileStream, StreamLimits};
@@ -288,7 +289,20 @@ fn respond(
     file: Option<ResolvedFile>,
 ) -> HttpResponse<BoxBody> {
     match plan(req, request, file) {
-        Ok((plan, limits)) => plan_to_response(plan, limits),
+        Ok((plan, config, permit)) => plan_to_response(plan, || StreamLimits {
+            send_timeout: config.core().send_timeout_duration(),
+            // For the log line of a send timeout, as nginx writes it.
+            request: permit.as_ref().map(|_| {
+                let peer = req
+                    .peer_addr()
+                    .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+                format!("client: {peer}, request: \"GET {}\"", req.path())
+            }),
+            conn: req
+                .conn_data::<crate::limits::ConnProgress>()
+                .map(|c| std::rc::Rc::clone(&c.0)),
+            permit,
+        }),
         Err(err) => {
             err.log();
             HttpResponse::from_error(err)
@@ -296,53 +310,55 @@ fn respond(
     }
 }
 
-fn plan(
-    req: &HttpRequest,
+fn plan<'r>(
+    req: &'r HttpRequest,
     request: &FileRequest,
     file: Option<ResolvedFile>,
-) -> Result<(Plan, StreamLimits), SendFileError> {
+) -> Result<(Plan, &'r SendFileConfig, Option<StreamPermit>), SendFileError> {
     let config = SendFileConfig::from_req(req)?;
     let backend = sendfile_core::effective_backend(config.core(), request);
-    if matches!(backend, Backend::Development) {
-        warn_development_once();
+    if let Some(warning) = backend.rules().and_then(|r| r.warning) {
+        warn_once(warning);
     }
+    let method = match *req.method() {
+        HttpMethod::GET => Method::Get,
+        HttpMethod::HEAD => Method::Head,
+        _ => Method::Other,
+    };
+    let in_process = backend.is_in_process();
     // A place under SENDFILE_MAX_STREAMS, taken before the file is opened; given back at once
     // when the answer has no body (HEAD, 304, 412...).
-    let permit = if backend.is_in_process() && req.method() == HttpMethod::GET {
+    let permit = if in_process && method == Method::Get {
         Some(config.core().acquire_stream()?)
     } else {
         None
     };
-    let limits = StreamLimits {
-        send_timeout: config.core().send_timeout_duration(),
-        // For the log line of a send timeout, as nginx writes it.
-        request: permit.as_ref().map(|_| {
-            let peer = req
-                .peer_addr()
-                .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-            format!("client: {peer}, request: \"GET {}\"", req.path())
-        }),
-        conn: req
-            .conn_data::<crate::limits::ConnProgress>()
-            .map(|c| std::rc::Rc::clone(&c.0)),
-        permit,
+    // Only the in-process backends answer conditional and range requests: the offload
+    // backends leave them to the front server, so their headers are not even read.
+    let fields;
+    let http = if in_process {
+        fields = RequestFields::read(req);
+        fields.as_request(method)
+    } else {
+        Request::new(method)
     };
-    let fields = RequestFields::read(req);
-    let http = fields.as_request(req.method());
     let plan = match file {
         Some(file) => sendfile_core::plan_resolved(config.core(), request, file, &http),
         None => sendfile_core::plan(config.core(), request, &http),
     }?;
-    Ok((plan, limits))
+    Ok((plan, config, permit))
 }
 
-fn warn_development_once() {
-    static WARNED: Once = Once::new();
-    WARNED.call_once(|| {
-        log::warn!(
-            "sendfile: the development backend serves files from the application; it is not for production (use simple, or an offload backend)"
-        );
-    });
+/// Logs a backend's warning once per process.
+fn warn_once(warning: &'static str) {
+    static WARNED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !warned.contains(&warning) {
+        warned.push(warning);
+        log::warn!("sendfile: {warning}");
+    }
 }
 
 /// The conditional and range headers of a request, several lines of one field joined.
@@ -350,18 +366,18 @@ struct RequestFields {
     values: [Option<String>; 6],
 }
 
-const FIELDS: [&str; 6] = [
-    "if-match",
-    "if-unmodified-since",
-    "if-none-match",
-    "if-modified-since",
-    "if-range",
-    "range",
+const FIELDS: [HeaderName; 6] = [
+    header::IF_MATCH,
+    header::IF_UNMODIFIED_SINCE,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_RANGE,
+    header::RANGE,
 ];
 
 impl RequestFields {
     fn read(req: &HttpRequest) -> Self {
-        let values = FIELDS.map(|name| {
+        let values = FIELDS.each_ref().map(|name| {
             let mut joined: Option<String> = None;
             for value in req.headers().get_all(name) {
                 // Not visible ASCII: decoded lossily rather than dropped, so that a garbled
@@ -381,12 +397,7 @@ impl RequestFields {
         RequestFields { values }
     }
 
-    fn as_request(&self, method: &HttpMethod) -> Request<'_> {
-        let method = match *method {
-            HttpMethod::GET => Method::Get,
-            HttpMethod::HEAD => Method::Head,
-            _ => Method::Other,
-        };
+    fn as_request(&self, method: Method) -> Request<'_> {
         let [
             if_match,
             if_unmodified_since,
@@ -407,20 +418,38 @@ impl RequestFields {
     }
 }
 
-/// Translates a plan into an actix-web response.
-fn plan_to_response(plan: Plan, limits: StreamLimits) -> HttpResponse<BoxBody> {
+/// The names the core sends, as actix's constants: no name is parsed on the usual paths.
+fn header_name(name: &str) -> Option<HeaderName> {
+    const X_ACCEL_REDIRECT: HeaderName = HeaderName::from_static("x-accel-redirect");
+    const X_SENDFILE: HeaderName = HeaderName::from_static("x-sendfile");
+    Some(match name {
+        "Content-Type" => header::CONTENT_TYPE,
+        "Content-Disposition" => header::CONTENT_DISPOSITION,
+        "X-Accel-Redirect" => X_ACCEL_REDIRECT,
+        "X-Sendfile" => X_SENDFILE,
+        "Location" => header::LOCATION,
+        "Cache-Control" => header::CACHE_CONTROL,
+        "Accept-Ranges" => header::ACCEPT_RANGES,
+        "ETag" => header::ETAG,
+        "Last-Modified" => header::LAST_MODIFIED,
+        "Content-Range" => header::CONTENT_RANGE,
+        "Content-Encoding" => header::CONTENT_ENCODING,
+        other => return HeaderName::from_bytes(other.as_bytes()).ok(),
+    })
+}
+
+/// Translates a plan into an actix-web response; `limits` is asked for only when a file is
+/// streamed.
+fn plan_to_response(plan: Plan, limits: impl FnOnce() -> StreamLimits) -> HttpResponse<BoxBody> {
     let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = HttpResponse::with_body(status, BoxBody::new(()));
-    let mut content_length = None;
-    for h in &plan.headers {
-        if h.name.eq_ignore_ascii_case("content-length") {
-            content_length = h.value_str().and_then(|v| v.parse::<u64>().ok());
-            continue;
-        }
+    let headers = res.headers_mut();
+    headers.reserve(plan.headers.len());
+    for h in plan.headers {
         // The core checked every value; a failure here is a bug, answered as a 500.
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(h.name.as_bytes()),
-            HeaderValue::from_bytes(&h.value),
+        let (Some(name), Ok(value)) = (
+            header_name(&h.name),
+            HeaderValue::from_maybe_shared(bytes::Bytes::from(h.value)),
         ) else {
             let err = SendFileError::from(sendfile_core::Error::InvalidHeader {
                 name: h.name.to_string(),
@@ -429,7 +458,10 @@ fn plan_to_response(plan: Plan, limits: StreamLimits) -> HttpResponse<BoxBody> {
             err.log();
             return HttpResponse::from_error(err);
         };
-        res.headers_mut().append(name, value);
+        // The length is the body's: actix-web announces it.
+        if name != header::CONTENT_LENGTH {
+            headers.append(name, value);
+        }
     }
     match plan.body {
         Body::File {
@@ -438,13 +470,13 @@ fn plan_to_response(plan: Plan, limits: StreamLimits) -> HttpResponse<BoxBody> {
             len,
         } => res.set_body(BoxBody::new(SizedStream::new(
             len,
-            FileStream::new(file, segments, limits),
+            FileStream::new(file, segments, limits()),
         ))),
-        Body::Empty => match content_length {
-            // HEAD: the length of what GET would send, and no body.
-            Some(len) if len > 0 => res.set_body(BoxBody::new(SizedStream::new(len, EmptyStream))),
-            _ => res,
-        },
+        // HEAD: the length of what GET would send, and no body.
+        Body::Head { len } if len > 0 => {
+            res.set_body(BoxBody::new(SizedStream::new(len, EmptyStream)))
+        }
+        Body::Head { .. } | Body::Empty => res,
     }
 }
 

@@ -8,7 +8,7 @@
 //! ```
 //! use actix_web::{App, test, web};
 //! use sendfile_actix::{Backend, SendFile, SendFileConfig};
-//! use sendfile_actix::test::{assert_download, assert_x_accel_redirect};
+//! use sendfile_actix::test::{assert_download, assert_offload};
 //!
 //! # actix_web::rt::System::new().block_on(async {
 //! # let dir = tempfile::tempdir().unwrap();
@@ -20,7 +20,7 @@
 //! )).await;
 //! let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
 //!
-//! assert_x_accel_redirect(&res, "/protected/Q3 résumé.pdf");   // decoded, as nginx will
+//! assert_offload(&res, &Backend::Nginx, "/protected/Q3 résumé.pdf");   // decoded, as nginx will
 //! assert_download(&res, "Q3 résumé.pdf");                       // reads filename* too
 //! # });
 //! ```
@@ -29,6 +29,8 @@ use actix_web::HttpResponse;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
+use sendfile_core::Backend;
+use sendfile_core::backend::Encoding;
 use sendfile_core::encode::percent_decode;
 
 /// A response whose status and headers can be inspected.
@@ -67,54 +69,69 @@ fn header_bytes<'a>(res: &'a impl InspectResponse, name: &str) -> &'a [u8] {
     value.as_bytes()
 }
 
-fn assert_offload(res: &impl InspectResponse, name: &str, expected: &[u8], decoded: bool) {
+/// Asserts that `backend` offloaded the file at `target`: status 200, and the backend's header
+/// naming `target` as the front server will read it (decoded once for the backends that
+/// percent-encode, raw bytes for the others).
+///
+/// `target` is what the backend names: the internal URL for `nginx`, `mod_wsgi` and `caddy`
+/// (`"/protected/Q3 report.pdf"`), the absolute path for `xsendfile` and `lighttpd`. The
+/// header, the target and the encoding come from the backend's own
+/// [rules](sendfile_core::backend::BackendRules), so every built-in offload backend is known;
+/// an in-process, object-only or custom backend panics, saying what to assert instead.
+///
+/// ```
+/// use actix_web::{App, test, web};
+/// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+/// use sendfile_actix::test::assert_offload;
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let root = dir.path().canonicalize().unwrap();
+/// # std::fs::write(root.join("Q3 report.pdf"), b"%PDF").unwrap();
+/// for (backend, target) in [
+///     (Backend::Nginx, "/protected/Q3 report.pdf".to_owned()),
+///     (Backend::XSendfile, root.join("Q3 report.pdf").to_str().unwrap().to_owned()),
+///     (Backend::Caddy, "/protected/Q3 report.pdf".to_owned()),
+/// ] {
+///     let config = SendFileConfig::new(backend.clone()).root(&root).url("/protected");
+///     let app = test::init_service(App::new().app_data(config).route(
+///         "/report",
+///         web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
+///     )).await;
+///     let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+///     assert_offload(&res, &backend, &target);
+/// }
+/// # });
+/// ```
+pub fn assert_offload(
+    res: &impl InspectResponse,
+    backend: &Backend,
+    target: impl AsRef<std::ffi::OsStr>,
+) {
+    let Some(offload) = backend.offload_rules() else {
+        panic!(
+            "the {backend} backend does not offload to a front server: for simple and development read the body (served_bytes), for files in a bucket use assert_x_accel_object or assert_presigned_redirect"
+        );
+    };
+    let expected = path_bytes(std::path::Path::new(target.as_ref()));
+    let name = offload.header;
     assert_eq!(
         res.status_code(),
         StatusCode::OK,
         "an offload response must be 200"
     );
     let raw = header_bytes(res, name);
-    let got = if decoded {
-        percent_decode(&String::from_utf8_lossy(raw))
-    } else {
-        raw.to_vec()
+    let got = match offload.encoding {
+        Encoding::Percent => percent_decode(&String::from_utf8_lossy(raw)),
+        _ => raw.to_vec(),
     };
     assert!(
         got == expected,
-        "{name}: expected {:?}, got {:?} (raw header {:?})",
-        String::from_utf8_lossy(expected),
+        "{name} ({backend}): expected {:?}, got {:?} (raw header {:?})",
+        String::from_utf8_lossy(&expected),
         String::from_utf8_lossy(&got),
         String::from_utf8_lossy(raw),
     );
-}
-
-/// Asserts an nginx offload: 200 and `X-Accel-Redirect` naming `url` once decoded (as nginx
-/// decodes it), e.g. `"/protected/Q3 report.pdf"`.
-pub fn assert_x_accel_redirect(res: &impl InspectResponse, url: &str) {
-    assert_offload(res, "x-accel-redirect", url.as_bytes(), true);
-}
-
-/// Asserts an Apache mod_xsendfile offload: 200 and `X-Sendfile` naming exactly `path` (raw
-/// bytes, as mod_xsendfile 0.12 reads it).
-pub fn assert_x_sendfile(res: &impl InspectResponse, path: impl AsRef<std::path::Path>) {
-    assert_offload(res, "x-sendfile", &path_bytes(path.as_ref()), false);
-}
-
-/// Asserts a lighttpd offload: 200 and `X-Sendfile` naming `path` once decoded (as lighttpd
-/// decodes it).
-pub fn assert_lighttpd_x_sendfile(res: &impl InspectResponse, path: impl AsRef<std::path::Path>) {
-    assert_offload(res, "x-sendfile", &path_bytes(path.as_ref()), true);
-}
-
-/// Asserts a mod_wsgi internal redirect: 200 and `Location` naming `url` once decoded.
-pub fn assert_internal_redirect(res: &impl InspectResponse, url: &str) {
-    assert_offload(res, "location", url.as_bytes(), true);
-}
-
-/// Asserts a Caddy offload: 200 and `X-Accel-Redirect` naming exactly `url` (raw, as Caddy's
-/// rewrite reads it).
-pub fn assert_caddy_redirect(res: &impl InspectResponse, url: &str) {
-    assert_offload(res, "x-accel-redirect", url.as_bytes(), false);
 }
 
 /// Asserts an nginx offload of an object in a bucket: 200 and `X-Accel-Redirect` naming

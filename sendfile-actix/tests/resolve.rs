@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, test, web};
-use sendfile_actix::test::assert_x_sendfile;
+use sendfile_actix::test::assert_offload;
 use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
 
 /// `public/`, `users/alice/notes.txt`, and the link `public/link -> ../users/alice/notes.txt`.
@@ -122,7 +122,11 @@ async fn a_resolved_file_is_exactly_what_is_sent() {
     let file = SendFile::new("public/link").resolve(&req).unwrap();
     let res = file.into_response(&req);
     let res = ServiceResponse::new(req.clone(), res);
-    assert_x_sendfile(&res, t.root.join("users/alice/notes.txt"));
+    assert_offload(
+        &res,
+        &Backend::XSendfile,
+        t.root.join("users/alice/notes.txt"),
+    );
 }
 
 #[actix_web::test]
@@ -168,7 +172,7 @@ async fn refusing_symlinks_answers_404_for_every_link() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(!res.headers().contains_key("x-sendfile"));
     let res = test::call_service(&app, get("/g/public/readme.txt")).await;
-    assert_x_sendfile(&res, t.root.join("public/readme.txt"));
+    assert_offload(&res, &Backend::XSendfile, t.root.join("public/readme.txt"));
 }
 
 #[actix_web::test]

@@ -4,11 +4,15 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::confine::ResolvedFile;
+use std::path::Path;
+
+use crate::config::UrlPrefix;
+use crate::confine::{Access, ResolvedFile};
+use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::Method;
 use crate::error::{ConfigError, Error};
+use crate::header::Header;
 use crate::object::ObjectRequest;
-use crate::plan::Header;
 
 /// How a file is delivered to the client.
 ///
@@ -55,18 +59,6 @@ pub enum Backend {
     /// A backend supplied by the application.
     Custom(Arc<dyn CustomBackend>),
 }
-
-/// The names accepted by [`Backend::from_str`], in the order they are listed in errors.
-pub const BACKEND_NAMES: [&str; 8] = [
-    "simple",
-    "development",
-    "xsendfile",
-    "lighttpd",
-    "nginx",
-    "mod_wsgi",
-    "caddy",
-    "redirect",
-];
 
 /// A backend written by the application: given the resolved file, it returns the headers that
 /// hand the file to the front server.
@@ -186,35 +178,416 @@ impl Offload {
     }
 }
 
+/// What a built-in backend is: the one place its rules are written down. The planner, the
+/// configuration checks, the adapters' warnings and the test assertions all read them here, so
+/// adding a backend means adding its rules (and a variant) in this file only.
+///
+/// ```
+/// use sendfile_core::Backend;
+/// use sendfile_core::backend::{Delivery, Encoding, Target};
+/// let rules = Backend::Lighttpd.rules().unwrap();
+/// let Delivery::Offload(offload) = &rules.delivery else { unreachable!() };
+/// assert_eq!((offload.header, offload.target, offload.encoding),
+///            ("X-Sendfile", Target::AbsolutePath, Encoding::Percent));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BackendRules {
+    /// The name (for `SENDFILE_BACKEND`, [`FromStr`] and [`Display`](fmt::Display)).
+    pub name: &'static str,
+    /// Who sends the bytes, and how the front server is told.
+    pub delivery: Delivery,
+    /// Whether the backend can send objects from a bucket.
+    pub sends_objects: bool,
+    /// Whether nginx's `X-Accel-*` extras go with the offload header.
+    pub accel_extras: bool,
+    /// What to log once when the backend is used: why it is not meant for production.
+    pub warning: Option<&'static str>,
+}
+
+/// A backend, seen as either built-in rules or the application's own code.
+#[derive(Debug, Clone, Copy)]
+pub enum BackendKind<'a> {
+    /// A built-in backend, described by its rules.
+    Builtin(&'static BackendRules),
+    /// A backend supplied by the application.
+    Custom(&'a dyn CustomBackend),
+}
+
+/// Who sends the bytes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// The application streams the file itself, with full HTTP semantics.
+    InProcess {
+        /// Whether responses carry `Cache-Control: no-store`.
+        no_store: bool,
+    },
+    /// The application answers 200 with an empty body and one header naming the file; the
+    /// front server sends it.
+    Offload(OffloadRules),
+    /// Files in a bucket only: a redirect to a presigned URL.
+    ObjectsOnly,
+}
+
+/// How an offload backend names the file.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct OffloadRules {
+    /// The header that names the file.
+    pub header: &'static str,
+    /// What the header names.
+    pub target: Target,
+    /// How the target is written into the header.
+    pub encoding: Encoding,
+    /// Names the front server would misread, refused before the response is sent.
+    pub refusals: &'static [Refusal],
+}
+
+/// What an offload header names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// `<url prefix>/<path below the root>`: the backend needs the `url` setting.
+    Url,
+    /// The root as configured joined with the path below it.
+    AbsolutePath,
+}
+
+/// How the target is written into the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// Percent-encoded ([`percent_encode_path`]); the front server decodes it once.
+    Percent,
+    /// The raw bytes; a name the header cannot carry (control characters, spaces at either
+    /// end) is refused.
+    Raw,
+}
+
+/// A name an offload backend refuses, and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Refusal {
+    /// What is refused.
+    pub what: Refused,
+    /// Why, and what to do about it (logged with [`Error::Unrepresentable`]).
+    pub reason: &'static str,
+}
+
+/// What a [`Refusal`] refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refused {
+    /// A target containing this byte.
+    Byte(u8),
+    /// A target that is not UTF-8.
+    NotUtf8,
+}
+
+impl Refused {
+    fn matches(self, target: &[u8]) -> bool {
+        match self {
+            Refused::Byte(b) => target.contains(&b),
+            Refused::NotUtf8 => std::str::from_utf8(target).is_err(),
+        }
+    }
+}
+
+const SIMPLE: BackendRules = BackendRules {
+    name: "simple",
+    delivery: Delivery::InProcess { no_store: false },
+    sends_objects: false,
+    accel_extras: false,
+    warning: None,
+};
+
+const DEVELOPMENT: BackendRules = BackendRules {
+    name: "development",
+    delivery: Delivery::InProcess { no_store: true },
+    sends_objects: false,
+    accel_extras: false,
+    warning: Some(
+        "the development backend serves files from the application; it is not for production (use simple, or an offload backend)",
+    ),
+};
+
+const XSENDFILE: BackendRules = BackendRules {
+    name: "xsendfile",
+    delivery: Delivery::Offload(OffloadRules {
+        header: "X-Sendfile",
+        target: Target::AbsolutePath,
+        encoding: Encoding::Raw,
+        refusals: &[],
+    }),
+    sends_objects: false,
+    accel_extras: false,
+    warning: None,
+};
+
+const LIGHTTPD: BackendRules = BackendRules {
+    name: "lighttpd",
+    delivery: Delivery::Offload(OffloadRules {
+        header: "X-Sendfile",
+        target: Target::AbsolutePath,
+        encoding: Encoding::Percent,
+        refusals: &[Refusal {
+            what: Refused::NotUtf8,
+            reason: "the path is not valid UTF-8, which lighttpd refuses after decoding X-Sendfile (502); rename the file",
+        }],
+    }),
+    sends_objects: false,
+    accel_extras: false,
+    warning: None,
+};
+
+const NGINX: BackendRules = BackendRules {
+    name: "nginx",
+    delivery: Delivery::Offload(OffloadRules {
+        header: "X-Accel-Redirect",
+        target: Target::Url,
+        encoding: Encoding::Percent,
+        refusals: &[],
+    }),
+    sends_objects: true,
+    accel_extras: true,
+    warning: None,
+};
+
+const MOD_WSGI: BackendRules = BackendRules {
+    name: "mod_wsgi",
+    delivery: Delivery::Offload(OffloadRules {
+        header: "Location",
+        target: Target::Url,
+        encoding: Encoding::Percent,
+        refusals: &[],
+    }),
+    sends_objects: false,
+    accel_extras: false,
+    warning: None,
+};
+
+const CADDY: BackendRules = BackendRules {
+    name: "caddy",
+    delivery: Delivery::Offload(OffloadRules {
+        header: "X-Accel-Redirect",
+        target: Target::Url,
+        encoding: Encoding::Raw,
+        refusals: &[Refusal {
+            what: Refused::Byte(b'?'),
+            reason: "the name contains '?', which Caddy's rewrite reads as the start of a query; rename the file or use another backend",
+        }],
+    }),
+    sends_objects: false,
+    accel_extras: false,
+    warning: None,
+};
+
+const REDIRECT: BackendRules = BackendRules {
+    name: "redirect",
+    delivery: Delivery::ObjectsOnly,
+    sends_objects: true,
+    accel_extras: false,
+    warning: None,
+};
+
+/// Every built-in backend, in the order of [`BACKEND_NAMES`].
+const BUILTIN: [Backend; 8] = [
+    Backend::Simple,
+    Backend::Development,
+    Backend::XSendfile,
+    Backend::Lighttpd,
+    Backend::Nginx,
+    Backend::ModWsgi,
+    Backend::Caddy,
+    Backend::Redirect,
+];
+
+/// The names accepted by [`Backend::from_str`], in the order they are listed in errors.
+pub const BACKEND_NAMES: [&str; 8] = [
+    SIMPLE.name,
+    DEVELOPMENT.name,
+    XSENDFILE.name,
+    LIGHTTPD.name,
+    NGINX.name,
+    MOD_WSGI.name,
+    CADDY.name,
+    REDIRECT.name,
+];
+
+impl OffloadRules {
+    /// The header value naming the file at `relative` below the root (`/`-separated bytes):
+    /// below `url` for [`Target::Url`], below `root` (the root as configured) for
+    /// [`Target::AbsolutePath`]. Refusals and the raw encoding's checks are errors
+    /// ([`Error::Unrepresentable`], naming `backend`); a missing URL is a configuration error.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use sendfile_core::{Backend, UrlPrefix};
+    /// use sendfile_core::backend::Delivery;
+    /// let url = UrlPrefix::parse("/protected").unwrap();
+    /// let Delivery::Offload(nginx) = &Backend::Nginx.rules().unwrap().delivery else { panic!() };
+    /// let value = nginx.value("nginx", Some(&url), Path::new("/srv"), b"a b.pdf").unwrap();
+    /// assert_eq!(value, b"/protected/a%20b.pdf");
+    /// ```
+    pub fn value(
+        &self,
+        backend: &str,
+        url: Option<&UrlPrefix>,
+        root: &Path,
+        relative: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let relative = trim_leading_slashes(relative);
+        let mut raw = match self.target {
+            Target::Url => {
+                let url = url.ok_or_else(|| {
+                    Error::Config(ConfigError::new(
+                        "SENDFILE_URL",
+                        format!(
+                            "not set, and the {backend} backend needs it; call .url(\"/protected\") or set SENDFILE_URL to the front server's internal location"
+                        ),
+                    ))
+                })?;
+                let prefix = url.as_str().as_bytes();
+                let mut v = Vec::with_capacity(prefix.len() + 1 + relative.len());
+                v.extend_from_slice(prefix);
+                v.push(b'/');
+                v
+            }
+            Target::AbsolutePath => {
+                let root = path_bytes(root);
+                let root = trim_trailing_slashes(&root);
+                let mut v = Vec::with_capacity(root.len() + 1 + relative.len());
+                v.extend_from_slice(root);
+                v.push(b'/');
+                v
+            }
+        };
+        let start = raw.len();
+        raw.extend_from_slice(relative);
+        for refusal in self.refusals {
+            if refusal.what.matches(&raw) {
+                return Err(unrepresentable(backend, refusal.reason.to_owned()));
+            }
+        }
+        match self.encoding {
+            Encoding::Percent => match self.target {
+                // The URL prefix needs no encoding (UrlPrefix::parse); only the path does.
+                Target::Url => {
+                    let encoded = percent_encode_path(&raw[start..]);
+                    raw.truncate(start);
+                    raw.extend_from_slice(encoded.as_bytes());
+                    Ok(raw)
+                }
+                Target::AbsolutePath => Ok(percent_encode_path(&raw).into_bytes()),
+            },
+            Encoding::Raw => match check_header_value(self.header, &raw) {
+                Ok(()) => Ok(raw),
+                // The raw path cannot be sent as is (a control character, or leading or
+                // trailing whitespace that proxies strip, which would make the server send
+                // another file).
+                Err(e) => Err(unrepresentable(
+                    backend,
+                    format!(
+                        "the path cannot be sent raw in {} ({e}); rename the file or use a backend that percent-encodes (nginx, lighttpd)",
+                        self.header
+                    ),
+                )),
+            },
+        }
+    }
+}
+
+fn unrepresentable(backend: &str, reason: String) -> Error {
+    Error::Unrepresentable {
+        backend: backend.to_owned(),
+        reason,
+    }
+}
+
+fn trim_leading_slashes(mut bytes: &[u8]) -> &[u8] {
+    while let [b'/', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+fn trim_trailing_slashes(mut bytes: &[u8]) -> &[u8] {
+    while let [rest @ .., b'/'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+/// A path's bytes, `/`-separated.
+#[cfg(unix)]
+pub(crate) fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    std::borrow::Cow::Borrowed(path.as_os_str().as_bytes())
+}
+
+/// A path's bytes, `/`-separated.
+#[cfg(not(unix))]
+pub(crate) fn path_bytes(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    std::borrow::Cow::Owned(path.to_string_lossy().replace('\\', "/").into_bytes())
+}
+
 impl Backend {
     /// Wraps a custom backend.
     pub fn custom(backend: impl CustomBackend) -> Self {
         Backend::Custom(Arc::new(backend))
     }
 
+    /// A built-in backend's rules, or the custom backend.
+    pub fn kind(&self) -> BackendKind<'_> {
+        BackendKind::Builtin(match self {
+            Backend::Simple => &SIMPLE,
+            Backend::Development => &DEVELOPMENT,
+            Backend::XSendfile => &XSENDFILE,
+            Backend::Lighttpd => &LIGHTTPD,
+            Backend::Nginx => &NGINX,
+            Backend::ModWsgi => &MOD_WSGI,
+            Backend::Caddy => &CADDY,
+            Backend::Redirect => &REDIRECT,
+            Backend::Custom(custom) => return BackendKind::Custom(custom.as_ref()),
+        })
+    }
+
+    /// The rules of a built-in backend; `None` for a custom one.
+    pub fn rules(&self) -> Option<&'static BackendRules> {
+        match self.kind() {
+            BackendKind::Builtin(rules) => Some(rules),
+            BackendKind::Custom(_) => None,
+        }
+    }
+
     /// The backend's name: one of [`BACKEND_NAMES`], or the custom backend's own.
     pub fn name(&self) -> &str {
-        match self {
-            Backend::Simple => "simple",
-            Backend::Development => "development",
-            Backend::XSendfile => "xsendfile",
-            Backend::Lighttpd => "lighttpd",
-            Backend::Nginx => "nginx",
-            Backend::ModWsgi => "mod_wsgi",
-            Backend::Caddy => "caddy",
-            Backend::Redirect => "redirect",
-            Backend::Custom(c) => c.name(),
+        match self.kind() {
+            BackendKind::Builtin(rules) => rules.name,
+            BackendKind::Custom(custom) => custom.name(),
+        }
+    }
+
+    /// How an offload backend names the file; `None` for the in-process, object-only and
+    /// custom backends.
+    pub fn offload_rules(&self) -> Option<&'static OffloadRules> {
+        match &self.rules()?.delivery {
+            Delivery::Offload(offload) => Some(offload),
+            _ => None,
         }
     }
 
     /// True when the application streams the bytes itself (`Simple`, `Development`).
     pub fn is_in_process(&self) -> bool {
-        matches!(self, Backend::Simple | Backend::Development)
+        self.rules()
+            .is_some_and(|r| matches!(r.delivery, Delivery::InProcess { .. }))
     }
 
     /// True when the backend needs the `url` setting (`Nginx`, `ModWsgi`, `Caddy`).
     pub fn needs_url(&self) -> bool {
-        matches!(self, Backend::Nginx | Backend::ModWsgi | Backend::Caddy)
+        self.offload_rules()
+            .is_some_and(|o| o.target == Target::Url)
     }
 
     /// True when the backend can send objects from a bucket (`Nginx`, `Redirect`, and custom
@@ -226,16 +599,31 @@ impl Backend {
     /// assert!(!Backend::Simple.sends_objects() && !Backend::XSendfile.sends_objects());
     /// ```
     pub fn sends_objects(&self) -> bool {
-        match self {
-            Backend::Nginx | Backend::Redirect => true,
-            Backend::Custom(c) => c.sends_objects(),
-            _ => false,
+        match self.kind() {
+            BackendKind::Builtin(rules) => rules.sends_objects,
+            BackendKind::Custom(custom) => custom.sends_objects(),
         }
     }
 
     /// True when the backend can only send objects (`Redirect`).
     pub fn needs_object_store(&self) -> bool {
-        matches!(self, Backend::Redirect)
+        self.rules()
+            .is_some_and(|r| matches!(r.delivery, Delivery::ObjectsOnly))
+    }
+
+    /// How much of the filesystem resolving needs for this backend: in-process backends read
+    /// the file; a custom backend that requires the file, and the others when
+    /// `check_file_exists` is on, stat it; otherwise the path is confined lexically.
+    pub fn access(&self, check_file_exists: bool) -> Access {
+        match self.kind() {
+            BackendKind::Builtin(BackendRules {
+                delivery: Delivery::InProcess { .. },
+                ..
+            }) => Access::Read,
+            BackendKind::Custom(custom) if custom.requires_file() => Access::Stat,
+            _ if check_file_exists => Access::Stat,
+            _ => Access::Lexical,
+        }
     }
 }
 
@@ -249,24 +637,15 @@ impl FromStr for Backend {
     type Err = ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim() {
-            "simple" => Backend::Simple,
-            "development" => Backend::Development,
-            "xsendfile" => Backend::XSendfile,
-            "lighttpd" => Backend::Lighttpd,
-            "nginx" => Backend::Nginx,
-            "mod_wsgi" => Backend::ModWsgi,
-            "caddy" => Backend::Caddy,
-            "redirect" => Backend::Redirect,
-            other => {
-                return Err(ConfigError::new(
-                    "SENDFILE_BACKEND",
-                    format!(
-                        "unknown backend {other:?}; use one of: {}",
-                        BACKEND_NAMES.join(", ")
-                    ),
-                ));
-            }
+        let s = s.trim();
+        BUILTIN.into_iter().find(|b| b.name() == s).ok_or_else(|| {
+            ConfigError::new(
+                "SENDFILE_BACKEND",
+                format!(
+                    "unknown backend {s:?}; use one of: {}",
+                    BACKEND_NAMES.join(", ")
+                ),
+            )
         })
     }
 }

@@ -95,7 +95,10 @@ impl UrlPrefix {
 pub struct Config {
     backend: Backend,
     root: Option<PathBuf>,
-    url: Option<Result<UrlPrefix, ConfigError>>,
+    url: Option<UrlPrefix>,
+    /// A setting the builder could not take (an invalid URL prefix): [`Config::validate`]
+    /// reports it, and so does every request, so that such a configuration never serves.
+    refused: Option<ConfigError>,
     check_file_exists: bool,
     follow_symlinks: bool,
     denied_status: u16,
@@ -118,6 +121,7 @@ impl Config {
             backend,
             root: None,
             url: None,
+            refused: None,
             check_file_exists: true,
             follow_symlinks: true,
             denied_status: 403,
@@ -138,7 +142,16 @@ impl Config {
 
     /// Sets the internal URL prefix (`SENDFILE_URL`), required by `nginx`, `mod_wsgi` and `caddy`.
     pub fn url(mut self, url: impl AsRef<str>) -> Self {
-        self.url = Some(UrlPrefix::parse(url.as_ref()));
+        match UrlPrefix::parse(url.as_ref()) {
+            Ok(url) => {
+                self.url = Some(url);
+                self.refused = None;
+            }
+            Err(e) => {
+                self.url = None;
+                self.refused = Some(e);
+            }
+        }
         self.watch = Arc::default();
         self
     }
@@ -401,9 +414,11 @@ impl Config {
 
     /// [`url_prefix`](Self::url_prefix) for another backend (a per-request override).
     pub fn url_prefix_for(&self, backend: &Backend) -> Result<Option<&UrlPrefix>, ConfigError> {
+        if let Some(refused) = &self.refused {
+            return Err(refused.clone());
+        }
         match &self.url {
-            Some(Ok(url)) => Ok(Some(url)),
-            Some(Err(e)) => Err(e.clone()),
+            Some(url) => Ok(Some(url)),
             None if backend.needs_url() => Err(ConfigError::new(
                 "SENDFILE_URL",
                 format!(

@@ -304,23 +304,50 @@ pub fn wants_utf8_charset(essence: &str) -> bool {
 /// assert_eq!(content_type_for(Path::new("notes.txt")), "text/plain; charset=utf-8");
 /// assert_eq!(content_type_for(Path::new("backup.tar.gz")), "application/gzip");
 /// ```
-pub fn content_type_for(name: &Path) -> String {
+pub fn content_type_for(name: &Path) -> Cow<'static, str> {
     let extension = name.extension().and_then(|e| e.to_str());
-    let essence: Cow<'static, str> = match extension.and_then(compressed_type) {
-        Some(mime) => Cow::Borrowed(mime),
-        None => Cow::Owned(
-            mime_guess::from_path(name)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_ascii_lowercase(),
-        ),
+    let essence: Cow<'static, str> = match extension {
+        Some(ext) => match compressed_type(ext) {
+            Some(mime) => Cow::Borrowed(mime),
+            // The table's own text: no `Mime` is parsed, nothing is allocated for the usual
+            // (lowercase) types.
+            None => match mime_guess::from_ext(ext).first_raw() {
+                Some(raw) if raw.bytes().any(|b| b.is_ascii_uppercase()) => {
+                    Cow::Owned(raw.to_ascii_lowercase())
+                }
+                Some(raw) => Cow::Borrowed(raw),
+                None => Cow::Borrowed(OCTET_STREAM),
+            },
+        },
+        None => Cow::Borrowed(OCTET_STREAM),
     };
-    if wants_utf8_charset(&essence) {
-        format!("{essence}; charset=utf-8")
-    } else {
-        essence.into_owned()
+    if !wants_utf8_charset(&essence) {
+        return essence;
+    }
+    match WITH_CHARSET.iter().find(|(plain, _)| *plain == essence) {
+        Some((_, with)) => Cow::Borrowed(with),
+        None => Cow::Owned(format!("{essence}; charset=utf-8")),
     }
 }
+
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// The usual text types with their charset, so that the common case allocates nothing.
+const WITH_CHARSET: [(&str, &str); 10] = [
+    ("text/plain", "text/plain; charset=utf-8"),
+    ("text/html", "text/html; charset=utf-8"),
+    ("text/css", "text/css; charset=utf-8"),
+    ("text/csv", "text/csv; charset=utf-8"),
+    ("text/markdown", "text/markdown; charset=utf-8"),
+    ("text/javascript", "text/javascript; charset=utf-8"),
+    (
+        "application/javascript",
+        "application/javascript; charset=utf-8",
+    ),
+    ("application/json", "application/json; charset=utf-8"),
+    ("text/x-markdown", "text/x-markdown; charset=utf-8"),
+    ("text/calendar", "text/calendar; charset=utf-8"),
+];
 
 #[cfg(test)]
 mod tests {

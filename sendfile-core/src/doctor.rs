@@ -324,34 +324,18 @@ fn write_if_changed(path: &Path, content: &[u8]) -> io::Result<()> {
 /// ```
 pub fn offload_header(config: &Config, relative: &Path) -> Option<(&'static str, Vec<u8>)> {
     use std::os::unix::ffi::OsStrExt;
-    let rel = relative.as_os_str().as_bytes();
+    let backend = config.backend();
+    let offload = backend.offload_rules()?;
     let url = config.url_prefix().ok().flatten();
-    let root = config.root_path()?.as_os_str().as_bytes();
-    let mut absolute = root.to_vec();
-    while absolute.last() == Some(&b'/') {
-        absolute.pop();
-    }
-    absolute.push(b'/');
-    absolute.extend_from_slice(rel);
-    Some(match config.backend() {
-        Backend::Nginx => (
-            "X-Accel-Redirect",
-            url?.join(&percent_encode_path(rel)).into_bytes(),
-        ),
-        Backend::ModWsgi => (
-            "Location",
-            url?.join(&percent_encode_path(rel)).into_bytes(),
-        ),
-        Backend::Caddy => {
-            let mut v = url?.as_str().as_bytes().to_vec();
-            v.push(b'/');
-            v.extend_from_slice(rel);
-            ("X-Accel-Redirect", v)
-        }
-        Backend::XSendfile => ("X-Sendfile", absolute),
-        Backend::Lighttpd => ("X-Sendfile", percent_encode_path(&absolute).into_bytes()),
-        _ => return None,
-    })
+    let value = offload
+        .value(
+            backend.name(),
+            url,
+            config.root_path()?,
+            relative.as_os_str().as_bytes(),
+        )
+        .ok()?;
+    Some((offload.header, value))
 }
 
 /// How one check ended.

@@ -64,8 +64,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::header::Header;
 use crate::meta::FileMeta;
-use crate::plan::Header;
 
 /// The request method, as far as the engine cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +183,7 @@ pub enum BodyPlan {
 /// Headers by status:
 ///
 /// - **200, 206**: `Accept-Ranges`, `ETag`, `Last-Modified` (when the modification time is
-///   known and representable), `Content-Length`, plus `Content-Range` for a single-range 206
+///   known and representable), plus `Content-Range` for a single-range 206
 ///   and `Content-Type: multipart/byteranges; boundary=…` for a multi-range 206.
 /// - **304**: `ETag` and `Last-Modified` only.
 /// - **412**: none.
@@ -193,18 +193,22 @@ pub enum BodyPlan {
 /// replaces the file's type (which then appears in each part). For 200 and single-range 206
 /// the adapter adds the file's `Content-Type` (and `Content-Disposition`, …) itself; for 304,
 /// 412 and 416 it should add no representation header. A HEAD request gets the status and
-/// headers a GET would get, `Content-Length` included, with [`BodyPlan::Empty`].
+/// headers a GET would get, with [`BodyPlan::Empty`]; the Content-Length of 200 and 206
+/// (HEAD included) is [`Decision::content_length`], a number.
 ///
 /// No header value contains CR, LF or NUL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// 200, 206, 304, 412 or 416.
     pub status: u16,
-    /// Validators, `Accept-Ranges`, `Content-Length`, `Content-Range`, and `Content-Type` for
+    /// Validators, `Accept-Ranges`, `Content-Range`, and `Content-Type` for
     /// multipart responses.
     pub headers: Vec<Header>,
     /// The body.
     pub body: BodyPlan,
+    /// The Content-Length, for 200 and 206 (HEAD included: the length a GET would get); a
+    /// number, for the adapter to hand to its framework.
+    pub content_length: Option<u64>,
 }
 
 impl Decision {
@@ -231,17 +235,16 @@ impl Decision {
 /// use sendfile_core::engine::{evaluate, BodyPlan, Method, RangeLimits, Request, Segment};
 /// use sendfile_core::FileMeta;
 ///
-/// let meta = FileMeta {
-///     len: 1000,
-///     modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
-///     dev: 1,
-///     ino: 42,
-/// };
+/// let meta = FileMeta::new(
+///     1000,
+///     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+///     42,
+/// );
 ///
 /// // A plain GET: the whole file.
 /// let full = evaluate(&Request::new(Method::Get), &meta, "text/plain", RangeLimits::default());
 /// assert_eq!(full.status, 200);
-/// assert_eq!(full.header("Content-Length"), Some("1000"));
+/// assert_eq!(full.content_length, Some(1000));
 ///
 /// // A range request: 206 with a slice of the file.
 /// let mut request = Request::new(Method::Get);
@@ -376,7 +379,6 @@ pub fn evaluate(
         },
     };
     let len = segments.iter().map(Segment::len).sum::<u64>();
-    headers.push(Header::new("Content-Length", len.to_string()));
     let body = if request.method == Method::Head {
         BodyPlan::Empty
     } else {
@@ -386,6 +388,7 @@ pub fn evaluate(
         status,
         headers,
         body,
+        content_length: Some(len),
     }
 }
 
@@ -395,6 +398,7 @@ fn no_body(status: u16, headers: Vec<Header>) -> Decision {
         status,
         headers,
         body: BodyPlan::Empty,
+        content_length: None,
     }
 }
 
@@ -734,7 +738,6 @@ mod tests {
         FileMeta {
             len,
             modified: Some(UNIX_EPOCH + Duration::new(MTIME, 500_000_000)),
-            dev: 1,
             ino: 0x2a,
         }
     }
@@ -1039,7 +1042,7 @@ mod tests {
                 request.if_range = Some(value);
                 let decision = eval(&request, 10);
                 assert_eq!(decision.status, 200, "If-Range: {value:?}");
-                assert_eq!(decision.header("Content-Length"), Some("10"), "{value:?}");
+                assert_eq!(decision.content_length, Some(10), "{value:?}");
                 assert_eq!(decision.header("Content-Range"), None, "{value:?}");
             }
         }
@@ -1066,10 +1069,7 @@ mod tests {
                 "{range}"
             );
             assert_eq!(file_segments(&decision), [segment], "{range}");
-            assert_eq!(
-                decision.header("Content-Length"),
-                Some(segment.1.to_string().as_str())
-            );
+            assert_eq!(decision.content_length, Some(segment.1));
             assert_eq!(decision.header("Content-Type"), None);
         }
     }
@@ -1136,7 +1136,7 @@ mod tests {
         for range in ["bytes=0-", "bytes=-5", "bytes=3-4"] {
             let decision = ranged(range, 0);
             assert_eq!(decision.status, 200, "{range}");
-            assert_eq!(decision.header("Content-Length"), Some("0"));
+            assert_eq!(decision.content_length, Some(0));
             assert_eq!(
                 decision.body,
                 BodyPlan::Segments {
@@ -1175,10 +1175,7 @@ mod tests {
             panic!("body expected");
         };
         assert_eq!(len, expected.len() as u64);
-        assert_eq!(
-            decision.header("Content-Length"),
-            Some(expected.len().to_string().as_str())
-        );
+        assert_eq!(decision.content_length, Some(expected.len() as u64));
     }
 
     #[test]
@@ -1257,12 +1254,12 @@ mod tests {
         assert_eq!(decision.status, 200);
         assert_eq!(
             header_names(&decision),
-            ["accept-ranges", "etag", "last-modified", "content-length"]
+            ["accept-ranges", "etag", "last-modified"]
         );
         assert_eq!(decision.header("Accept-Ranges"), Some("bytes"));
         assert_eq!(decision.header("ETag"), Some(meta(10).etag().as_str()));
         assert_eq!(decision.header("Last-Modified"), Some(LM));
-        assert_eq!(decision.header("Content-Length"), Some("10"));
+        assert_eq!(decision.content_length, Some(10));
         assert_eq!(
             decision.body,
             BodyPlan::Segments {
@@ -1444,7 +1441,7 @@ mod tests {
             let head_decision = evaluate(&head, &file, "application/pdf", limits);
             prop_assert_eq!(head_decision.status, decision.status);
             prop_assert_eq!(&head_decision.body, &BodyPlan::Empty);
-            prop_assert_eq!(head_decision.header("Content-Length"), decision.header("Content-Length"));
+            prop_assert_eq!(head_decision.content_length, decision.content_length);
 
             match &decision.body {
                 BodyPlan::Empty => {
@@ -1455,8 +1452,7 @@ mod tests {
                 BodyPlan::Segments { segments, len: total } => {
                     let sum: u64 = segments.iter().map(Segment::len).sum();
                     prop_assert_eq!(sum, *total);
-                    let expected = total.to_string();
-                    prop_assert_eq!(decision.header("Content-Length"), Some(expected.as_str()));
+                    prop_assert_eq!(decision.content_length, Some(*total));
                     let mut file_bytes = 0u64;
                     for segment in segments {
                         if let Segment::File { offset, len: n } = segment {

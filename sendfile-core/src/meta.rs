@@ -4,25 +4,33 @@ use std::time::SystemTime;
 
 /// The metadata of a resolved regular file: size, modification time and identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FileMeta {
     /// Size in bytes.
     pub len: u64,
     /// Last modification time, when the filesystem reports one.
     pub modified: Option<SystemTime>,
-    /// Device number (0 where unknown).
-    pub dev: u64,
     /// Inode number (0 where unknown).
     pub ino: u64,
 }
 
 impl FileMeta {
+    /// Metadata from its parts (to drive the [`engine`](crate::engine) without a file).
+    ///
+    /// ```
+    /// let meta = sendfile_core::FileMeta::new(10, None, 7);
+    /// assert_eq!((meta.len, meta.ino), (10, 7));
+    /// ```
+    pub fn new(len: u64, modified: Option<SystemTime>, ino: u64) -> Self {
+        FileMeta { len, modified, ino }
+    }
+
     /// Reads the fields from standard library metadata.
     pub fn from_std(meta: &std::fs::Metadata) -> Self {
-        let (dev, ino) = dev_ino(meta);
+        let (_, ino) = dev_ino(meta);
         FileMeta {
             len: meta.len(),
             modified: meta.modified().ok(),
-            dev,
             ino,
         }
     }
@@ -63,7 +71,6 @@ mod tests {
         FileMeta {
             len,
             modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
-            dev: 1,
             ino,
         }
     }

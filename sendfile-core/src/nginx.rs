@@ -6,7 +6,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
-use crate::plan::Header;
+use crate::header::Header;
 
 /// `X-Accel-Limit-Rate`: the speed limit for this download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

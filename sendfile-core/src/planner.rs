@@ -1,31 +1,24 @@
 //! From a configuration and a file request to a response plan: the one place where the
 //! backend rules meet.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{Backend, CustomBackend, Offload};
+use crate::backend::{Backend, BackendKind, BackendRules, CustomBackend, Delivery, Offload};
 use crate::config::Config;
-use crate::confine::{Access, ResolvedFile};
+use crate::confine::ResolvedFile;
 use crate::disposition::{content_disposition, content_type_for, saved_name};
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
 use crate::error::{ConfigError, Error};
+use crate::header::Header;
 use crate::object::{ObjectRequest, ObjectStore};
-use crate::plan::{Body, FileRequest, Header, Plan};
+use crate::request::FileRequest;
+use crate::response::{Body, Plan};
 
 /// The backend that serves `request`: its own override, else the configuration's.
 pub fn effective_backend<'a>(config: &'a Config, request: &'a FileRequest) -> &'a Backend {
     request.backend.as_ref().unwrap_or(config.backend())
-}
-
-/// How much of the filesystem resolving for `backend` needs.
-fn access_for(config: &Config, backend: &Backend) -> Access {
-    match backend {
-        Backend::Simple | Backend::Development => Access::Read,
-        Backend::Custom(custom) if custom.requires_file() => Access::Stat,
-        _ if config.checks_file_exists() => Access::Stat,
-        _ => Access::Lexical,
-    }
 }
 
 /// Resolves the requested file inside the root, as the effective backend needs it: opened for
@@ -42,7 +35,7 @@ pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, E
         return resolve_object(store, &request.path);
     }
     let root = config.current_root()?;
-    root.resolve(&request.path, access_for(config, backend))
+    root.resolve(&request.path, backend.access(config.checks_file_exists()))
 }
 
 /// Plans the response for `request`: resolution, then [`plan_resolved`].
@@ -77,44 +70,80 @@ pub fn plan_resolved(
 ) -> Result<Plan, Error> {
     let backend = effective_backend(config, request);
     let download_name = download_name(request, &file);
-    let content_type = match &request.content_type {
+    let content_type: Cow<'static, str> = match &request.content_type {
         Some(ct) => {
             check_header_value("Content-Type", ct.as_bytes())?;
-            ct.clone()
+            Cow::Owned(ct.clone())
         }
         // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
         None => content_type_for(Path::new(saved_name(&download_name).as_ref())),
     };
     let disposition = content_disposition(request.disposition, &download_name);
-    let mut headers = vec![
-        Header::new("Content-Type", content_type.clone()),
-        Header::new("Content-Disposition", disposition),
-    ];
 
     if config.check_object_store(backend)?
         && let Some(store) = config.store()
     {
-        return plan_object(config, backend, store, request, &file, http, headers);
+        return plan_object(
+            config,
+            backend,
+            store,
+            request,
+            &file,
+            http,
+            &content_type,
+            disposition,
+        );
     }
-    if let Backend::Custom(custom) = backend {
-        let offload = custom.respond(&file, http.method)?;
-        return finish_custom(custom.as_ref(), offload, headers);
+    let presentation = |capacity: usize| {
+        let mut headers = Vec::with_capacity(capacity + 2);
+        headers.push(Header::new("Content-Type", content_type.as_bytes()));
+        headers.push(Header::new("Content-Disposition", disposition.clone()));
+        headers
+    };
+    let rules: &BackendRules = match backend.kind() {
+        BackendKind::Custom(custom) => {
+            let offload = custom.respond(&file, http.method)?;
+            return finish_custom(custom, offload, presentation(0));
+        }
+        BackendKind::Builtin(rules) => rules,
+    };
+    match &rules.delivery {
+        Delivery::InProcess { no_store } => {
+            let headers = presentation(4);
+            plan_in_process(
+                config,
+                request,
+                file,
+                http,
+                headers,
+                &content_type,
+                *no_store,
+            )
+        }
+        // Offload: 200, empty body, one header naming the file. The front server answers
+        // ranges and conditional requests and computes validators itself; Content-Encoding is
+        // never sent (lighttpd would forward it over the raw bytes).
+        Delivery::Offload(offload) => {
+            let root = file.root().unwrap_or_else(|| file.path());
+            let url = config.url_prefix_for(backend)?;
+            let value = offload.value(rules.name, url, root, file.relative_path_bytes())?;
+            let extras = if rules.accel_extras {
+                request.nginx.headers()?
+            } else {
+                Vec::new()
+            };
+            let mut headers = Vec::with_capacity(3 + extras.len());
+            headers.push(Header::new(offload.header, value));
+            headers.extend(extras);
+            headers.push(Header::new("Content-Type", String::from(content_type)));
+            headers.push(Header::new("Content-Disposition", disposition));
+            Ok(Plan::new(200, headers, Body::Empty))
+        }
+        Delivery::ObjectsOnly => Err(Error::Config(ConfigError::new(
+            "SENDFILE_S3_BUCKET",
+            "not set, and the redirect backend sends objects from a bucket only",
+        ))),
     }
-
-    if backend.is_in_process() {
-        return plan_in_process(config, request, file, http, headers, &content_type);
-    }
-
-    // Offload: 200, empty body, one header naming the file. The front server answers ranges
-    // and conditional requests and computes validators itself; Content-Encoding is never sent
-    // (lighttpd would forward it over the raw bytes).
-    let offload = offload_headers(config, backend, request, &file)?;
-    headers.splice(0..0, offload);
-    Ok(Plan {
-        status: 200,
-        headers,
-        body: Body::Empty,
-    })
 }
 
 /// The name the browser is given: the application's, else the name of the file sent (its real
@@ -134,20 +163,20 @@ fn download_name(request: &FileRequest, file: &ResolvedFile) -> String {
 fn plan_in_process(
     config: &Config,
     request: &FileRequest,
-    mut file: ResolvedFile,
+    file: ResolvedFile,
     http: &Request<'_>,
     mut headers: Vec<Header>,
     content_type: &str,
+    no_store: bool,
 ) -> Result<Plan, Error> {
-    if file.file().is_none() {
-        // Resolved for an offload backend (Stat): reopen for reading, still confined.
-        let root = config.current_root()?;
-        file = root.resolve(file.relative_path(), Access::Read)?;
-    }
-    let meta = file
-        .metadata()
-        .cloned()
-        .ok_or_else(|| Error::Io(std::io::Error::other("resolved file has no metadata")))?;
+    let open = match file.into_open() {
+        Ok(open) => open,
+        // Resolved for an offload backend: reopen for reading, still confined.
+        Err(file) => config
+            .current_root()?
+            .open_for_reading(file.relative_path())?,
+    };
+    let (file, meta) = open.into_parts();
     let decision = engine::evaluate(http, &meta, content_type, config.limits());
     let representation = matches!(decision.status, 200 | 206);
     if !representation {
@@ -163,142 +192,19 @@ fn plan_in_process(
         }
         headers.push(h);
     }
-    if matches!(effective_backend(config, request), Backend::Development) {
+    if no_store {
         headers.push(Header::new("Cache-Control", "no-store"));
     }
-    let body = match decision.body {
-        BodyPlan::Empty => Body::Empty,
-        BodyPlan::Segments { segments, len } => match file.into_file() {
-            Some(f) => Body::File {
-                file: f,
-                segments,
-                len,
-            },
-            None => {
-                return Err(Error::Io(std::io::Error::other(
-                    "resolved file is not open",
-                )));
-            }
+    let body = match (decision.body, decision.content_length) {
+        (BodyPlan::Segments { segments, len }, _) => Body::File {
+            file,
+            segments,
+            len,
         },
+        (BodyPlan::Empty, Some(len)) => Body::Head { len },
+        (BodyPlan::Empty, None) => Body::Empty,
     };
-    Ok(Plan {
-        status: decision.status,
-        headers,
-        body,
-    })
-}
-
-fn offload_headers(
-    config: &Config,
-    backend: &Backend,
-    request: &FileRequest,
-    file: &ResolvedFile,
-) -> Result<Vec<Header>, Error> {
-    let relative = file.relative_path_bytes();
-    let header = match backend {
-        Backend::Nginx => {
-            let url = required_url(config, backend)?;
-            let mut out = vec![Header::new(
-                "X-Accel-Redirect",
-                url.join(&percent_encode_path(relative)),
-            )];
-            out.extend(request.nginx.headers()?);
-            return Ok(out);
-        }
-        Backend::ModWsgi => {
-            let url = required_url(config, backend)?;
-            Header::new("Location", url.join(&percent_encode_path(relative)))
-        }
-        Backend::Caddy => {
-            if relative.contains(&b'?') {
-                return Err(unrepresentable(
-                    backend,
-                    "the name contains '?', which Caddy's rewrite reads as the start of a query; rename the file or use another backend",
-                ));
-            }
-            let url = required_url(config, backend)?;
-            let mut value = url.as_str().as_bytes().to_vec();
-            value.push(b'/');
-            value.extend_from_slice(relative);
-            raw_header(backend, "X-Accel-Redirect", value)?
-        }
-        Backend::XSendfile => raw_header(backend, "X-Sendfile", path_bytes(file.path()))?,
-        Backend::Lighttpd => {
-            let absolute = path_bytes(file.path());
-            if std::str::from_utf8(&absolute).is_err() {
-                return Err(unrepresentable(
-                    backend,
-                    "the path is not valid UTF-8, which lighttpd refuses after decoding X-Sendfile (502); rename the file",
-                ));
-            }
-            Header::new("X-Sendfile", percent_encode_path(&absolute))
-        }
-        Backend::Custom(custom) => return custom_headers(custom.as_ref(), file),
-        Backend::Redirect => {
-            return Err(Error::Config(ConfigError::new(
-                "SENDFILE_S3_BUCKET",
-                "not set, and the redirect backend sends objects from a bucket only",
-            )));
-        }
-        Backend::Simple | Backend::Development => {
-            return Err(Error::Io(std::io::Error::other(
-                "in-process backend planned as an offload",
-            )));
-        }
-    };
-    Ok(vec![header])
-}
-
-fn custom_headers(custom: &dyn CustomBackend, file: &ResolvedFile) -> Result<Vec<Header>, Error> {
-    let headers = custom.headers(file)?;
-    if headers.is_empty() {
-        return Err(Error::InvalidHeader {
-            name: format!("(custom backend {})", custom.name()),
-            reason: "the backend returned no header; return the header that hands the file to the front server".into(),
-        });
-    }
-    for h in &headers {
-        check_header_value(&h.name, &h.value)?;
-    }
-    Ok(headers)
-}
-
-fn required_url<'c>(config: &'c Config, backend: &Backend) -> Result<&'c crate::UrlPrefix, Error> {
-    config
-        .url_prefix_for(backend)?
-        .ok_or_else(|| Error::Config(crate::ConfigError::new("SENDFILE_URL", "not set")))
-}
-
-fn raw_header(backend: &Backend, name: &'static str, value: Vec<u8>) -> Result<Header, Error> {
-    match check_header_value(name, &value) {
-        Ok(()) => Ok(Header::new(name, value)),
-        // The raw path cannot be sent as is (a control character, or leading or trailing
-        // whitespace that proxies strip, which would make the server send another file).
-        Err(e) => Err(unrepresentable(
-            backend,
-            &format!(
-                "the path cannot be sent raw in {name} ({e}); rename the file or use a backend that percent-encodes (nginx, lighttpd)"
-            ),
-        )),
-    }
-}
-
-fn unrepresentable(backend: &Backend, reason: &str) -> Error {
-    Error::Unrepresentable {
-        backend: backend.name().to_owned(),
-        reason: reason.to_owned(),
-    }
-}
-
-#[cfg(unix)]
-fn path_bytes(path: &Path) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_os_str().as_bytes().to_vec()
-}
-
-#[cfg(not(unix))]
-fn path_bytes(path: &Path) -> Vec<u8> {
-    path.to_string_lossy().replace('\\', "/").into_bytes()
+    Ok(Plan::new(decision.status, headers, body))
 }
 
 /// A key below the store's prefix, checked as a path below a root would be.
@@ -313,6 +219,7 @@ fn resolve_object(store: &ObjectStore, path: &Path) -> Result<ResolvedFile, Erro
 
 /// An object from the bucket: nginx gets the presigned path and query in `X-Accel-Redirect`,
 /// `redirect` answers 307 to the presigned URL, a custom backend answers as it likes.
+#[allow(clippy::too_many_arguments)]
 fn plan_object(
     config: &Config,
     backend: &Backend,
@@ -320,24 +227,51 @@ fn plan_object(
     request: &FileRequest,
     file: &ResolvedFile,
     http: &Request<'_>,
-    mut headers: Vec<Header>,
+    content_type: &str,
+    disposition: String,
 ) -> Result<Plan, Error> {
     // A file resolved below a root (not a key) is checked again as a key.
     let relative = store.relative_key(file.relative_path())?;
     let key = format!("{}{relative}", store.key_prefix()?);
-    let text = |h: &Header| h.value_str().unwrap_or_default().to_owned();
-    let (content_type, disposition) = (text(&headers[0]), text(&headers[1]));
     let object = ObjectRequest::new(
         store,
         &key,
         &relative,
         http.method,
-        &content_type,
+        content_type,
         &disposition,
     );
-    match backend {
-        Backend::Nginx => {
-            let url = required_url(config, backend)?;
+    let presentation = |offload: Vec<Header>| {
+        let mut headers = offload;
+        headers.push(Header::new("Content-Type", content_type));
+        headers.push(Header::new("Content-Disposition", disposition.as_str()));
+        headers
+    };
+    let rules = match backend.kind() {
+        BackendKind::Custom(custom) => {
+            let offload = custom.respond_object(&object)?;
+            return finish_custom(custom, offload, presentation(Vec::new()));
+        }
+        BackendKind::Builtin(rules) => rules,
+    };
+    match &rules.delivery {
+        Delivery::ObjectsOnly => {
+            let presigned = object.presign_with_overrides()?;
+            let location = presigned.to_string();
+            check_header_value("Location", location.as_bytes())?;
+            Ok(Plan::new(
+                307,
+                vec![
+                    Header::new("Location", location),
+                    Header::new("Cache-Control", "private, no-store"),
+                ],
+                Body::Empty,
+            ))
+        }
+        Delivery::Offload(offload) if rules.sends_objects => {
+            let url = config
+                .url_prefix_for(backend)?
+                .ok_or_else(|| Error::Config(ConfigError::new("SENDFILE_URL", "not set")))?;
             let presigned = object.presign_for_method()?;
             // nginx decodes the X-Accel-Redirect path once before routing it: escape the
             // (already escaped) presigned path again, so the location's capture holds exactly
@@ -347,36 +281,18 @@ fn plan_object(
                 value.push('?');
                 value.push_str(presigned.query());
             }
-            check_header_value("X-Accel-Redirect", value.as_bytes())?;
-            let mut offload = vec![Header::new("X-Accel-Redirect", value)];
-            offload.extend(request.nginx.headers()?);
-            headers.splice(0..0, offload);
-            Ok(Plan {
-                status: 200,
-                headers,
-                body: Body::Empty,
-            })
+            check_header_value(offload.header, value.as_bytes())?;
+            let mut headers = vec![Header::new(offload.header, value)];
+            if rules.accel_extras {
+                headers.extend(request.nginx.headers()?);
+            }
+            Ok(Plan::new(200, presentation(headers), Body::Empty))
         }
-        Backend::Redirect => {
-            let presigned = object.presign_with_overrides()?;
-            let location = presigned.to_string();
-            check_header_value("Location", location.as_bytes())?;
-            Ok(Plan {
-                status: 307,
-                headers: vec![
-                    Header::new("Location", location),
-                    Header::new("Cache-Control", "private, no-store"),
-                ],
-                body: Body::Empty,
-            })
-        }
-        Backend::Custom(custom) => {
-            let offload = custom.respond_object(&object)?;
-            finish_custom(custom.as_ref(), offload, headers)
-        }
-        other => Err(Error::Config(ConfigError::new(
+        _ => Err(Error::Config(ConfigError::new(
             "SENDFILE_BACKEND",
-            format!("the {other} backend cannot send objects from a bucket; use nginx or redirect"),
+            format!(
+                "the {backend} backend cannot send objects from a bucket; use nginx or redirect"
+            ),
         ))),
     }
 }
@@ -387,7 +303,7 @@ fn plan_object(
 fn finish_custom(
     custom: &dyn CustomBackend,
     offload: Offload,
-    mut headers: Vec<Header>,
+    presentation: Vec<Header>,
 ) -> Result<Plan, Error> {
     let invalid = |reason: String| Error::InvalidHeader {
         name: format!("(custom backend {})", custom.name()),
@@ -409,12 +325,9 @@ fn finish_custom(
                     "the backend returned no header; return the header that hands the file to the front server".into(),
                 ));
             }
-            headers.splice(0..0, offload.headers);
-            Ok(Plan {
-                status: 200,
-                headers,
-                body: Body::Empty,
-            })
+            let mut headers = offload.headers;
+            headers.extend(presentation);
+            Ok(Plan::new(200, headers, Body::Empty))
         }
         301 | 302 | 303 | 307 | 308 => {
             if !has("Location") {
@@ -430,11 +343,7 @@ fn finish_custom(
             {
                 headers.push(Header::new("Cache-Control", "private, no-store"));
             }
-            Ok(Plan {
-                status: offload.status,
-                headers,
-                body: Body::Empty,
-            })
+            Ok(Plan::new(offload.status, headers, Body::Empty))
         }
         other => Err(invalid(format!(
             "status {other} is neither 200 nor a redirect (301, 302, 303, 307, 308)"
