@@ -122,6 +122,17 @@ fn plan(c: &mut Criterion) {
         group.bench_function(format!("plan_{backend}"), |b| {
             b.iter(|| sendfile_core::plan(&config, black_box(&request), &http).expect("plan"));
         });
+        // The same plan from a file resolved outside the timed loop: the planner's own work.
+        group.bench_function(format!("plan_resolved_{backend}"), |b| {
+            b.iter_batched(
+                || sendfile_core::resolve(&config, &request).expect("resolve"),
+                |file| {
+                    sendfile_core::plan_resolved(&config, black_box(&request), file, &http)
+                        .expect("plan")
+                },
+                criterion::BatchSize::SmallInput,
+            );
+        });
     }
     // Baseline: a handler that stats the file and formats X-Accel-Redirect by hand (unsafe:
     // no confinement, no encoding).

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::config::UrlPrefix;
 use crate::confine::{Access, ResolvedFile};
-use crate::encode::{check_header_value, percent_encode_path};
+use crate::encode::{check_header_value, percent_encode_into, percent_escaped};
 use crate::engine::Method;
 use crate::error::{ConfigError, Error};
 use crate::header::Header;
@@ -258,7 +258,8 @@ pub enum Target {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Encoding {
-    /// Percent-encoded ([`percent_encode_path`]); the front server decodes it once.
+    /// Percent-encoded ([`percent_encode_path`](crate::encode::percent_encode_path)); the front
+    /// server decodes it once.
     Percent,
     /// The raw bytes; a name the header cannot carry (control characters, spaces at either
     /// end) is refused.
@@ -438,62 +439,71 @@ impl OffloadRules {
         relative: &[u8],
     ) -> Result<Vec<u8>, Error> {
         let relative = trim_leading_slashes(relative);
-        let mut raw = match self.target {
-            Target::Url => {
-                let url = url.ok_or_else(|| {
+        let root_bytes;
+        let head: &[u8] = match self.target {
+            Target::Url => url
+                .ok_or_else(|| {
                     Error::Config(ConfigError::new(
                         "SENDFILE_URL",
                         format!(
                             "not set, and the {backend} backend needs it; call .url(\"/protected\") or set SENDFILE_URL to the front server's internal location"
                         ),
                     ))
-                })?;
-                let prefix = url.as_str().as_bytes();
-                let mut v = Vec::with_capacity(prefix.len() + 1 + relative.len());
-                v.extend_from_slice(prefix);
-                v.push(b'/');
-                v
-            }
+                })?
+                .as_str()
+                .as_bytes(),
             Target::AbsolutePath => {
-                let root = path_bytes(root);
-                let root = trim_trailing_slashes(&root);
-                let mut v = Vec::with_capacity(root.len() + 1 + relative.len());
-                v.extend_from_slice(root);
-                v.push(b'/');
-                v
+                root_bytes = path_bytes(root);
+                trim_trailing_slashes(&root_bytes)
             }
         };
-        let start = raw.len();
-        raw.extend_from_slice(relative);
+        // The target is `head/relative`; each refusal holds for it exactly when it holds for
+        // one of the parts (both refuse bytes, or invalid UTF-8).
         for refusal in self.refusals {
-            if refusal.what.matches(&raw) {
+            if refusal.what.matches(head) || refusal.what.matches(relative) {
                 return Err(unrepresentable(backend, refusal.reason.to_owned()));
             }
         }
+        // The exact length, so that adapters can take the buffer over as it is.
+        let escaped = |bytes: &[u8]| match self.encoding {
+            Encoding::Percent => 2 * percent_escaped(bytes),
+            Encoding::Raw => 0,
+        };
+        let head_escaped = match self.target {
+            Target::Url => 0,
+            Target::AbsolutePath => escaped(head),
+        };
+        let mut out =
+            Vec::with_capacity(head.len() + head_escaped + 1 + relative.len() + escaped(relative));
         match self.encoding {
-            Encoding::Percent => match self.target {
-                // The URL prefix needs no encoding (UrlPrefix::parse); only the path does.
-                Target::Url => {
-                    let encoded = percent_encode_path(&raw[start..]);
-                    raw.truncate(start);
-                    raw.extend_from_slice(encoded.as_bytes());
-                    Ok(raw)
+            Encoding::Percent => {
+                match self.target {
+                    // The URL prefix needs no encoding (`UrlPrefix::parse`).
+                    Target::Url => out.extend_from_slice(head),
+                    Target::AbsolutePath => percent_encode_into(&mut out, head),
                 }
-                Target::AbsolutePath => Ok(percent_encode_path(&raw).into_bytes()),
-            },
-            Encoding::Raw => match check_header_value(self.header, &raw) {
-                Ok(()) => Ok(raw),
-                // The raw path cannot be sent as is (a control character, or leading or
-                // trailing whitespace that proxies strip, which would make the server send
-                // another file).
-                Err(e) => Err(unrepresentable(
-                    backend,
-                    format!(
-                        "the path cannot be sent raw in {} ({e}); rename the file or use a backend that percent-encodes (nginx, lighttpd)",
-                        self.header
-                    ),
-                )),
-            },
+                out.push(b'/');
+                percent_encode_into(&mut out, relative);
+                Ok(out)
+            }
+            Encoding::Raw => {
+                out.extend_from_slice(head);
+                out.push(b'/');
+                out.extend_from_slice(relative);
+                match check_header_value(self.header, &out) {
+                    Ok(()) => Ok(out),
+                    // The raw path cannot be sent as is (a control character, or leading or
+                    // trailing whitespace that proxies strip, which would make the server send
+                    // another file).
+                    Err(e) => Err(unrepresentable(
+                        backend,
+                        format!(
+                            "the path cannot be sent raw in {} ({e}); rename the file or use a backend that percent-encodes (nginx, lighttpd)",
+                            self.header
+                        ),
+                    )),
+                }
+            }
         }
     }
 }

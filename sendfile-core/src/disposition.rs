@@ -122,10 +122,17 @@ fn is_attr_char(byte: u8) -> bool {
 
 /// Appends the ASCII fallback form of the cleaned name `clean` (without the quotes).
 fn push_fallback(out: &mut String, clean: &str) {
+    // The usual name is printable ASCII without a character to escape or replace: copied at
+    // once, up to the first that is not.
+    let plain = clean
+        .bytes()
+        .position(|b| !(b' '..=b'~').contains(&b) || matches!(b, b'"' | b'\\' | b'%' | b'?'))
+        .unwrap_or(clean.len());
+    out.push_str(&clean[..plain]);
     // Whether the last character written is `=`: a `?` after it would start an RFC 2047
     // encoded-word.
-    let mut after_equals = false;
-    for c in clean.chars() {
+    let mut after_equals = clean[..plain].ends_with('=');
+    for c in clean[plain..].chars() {
         match c {
             '"' | '\\' => {
                 out.push('\\');
@@ -176,7 +183,11 @@ fn push_fallback(out: &mut String, clean: &str) {
 /// );
 /// ```
 pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
-    let name = saved_name(filename);
+    content_disposition_of_saved(kind, &saved_name(filename))
+}
+
+/// [`content_disposition`] for a name [`saved_name`] already returned (it is idempotent).
+pub(crate) fn content_disposition_of_saved(kind: DispositionType, name: &str) -> String {
     let mut out = String::with_capacity(kind.as_str().len() + 16 + name.len() * 4);
     out.push_str(kind.as_str());
     out.push_str("; filename=\"");
@@ -305,7 +316,56 @@ pub fn wants_utf8_charset(essence: &str) -> bool {
 /// assert_eq!(content_type_for(Path::new("backup.tar.gz")), "application/gzip");
 /// ```
 pub fn content_type_for(name: &Path) -> Cow<'static, str> {
-    let extension = name.extension().and_then(|e| e.to_str());
+    content_type_for_extension(name.extension().and_then(|e| e.to_str()))
+}
+
+/// [`content_type_for`] for a file name given as text (no path separator), without building
+/// a `Path`: the extension is what [`Path::extension`] would find.
+pub(crate) fn content_type_for_name(name: &str) -> Cow<'static, str> {
+    let extension = match name.rsplit_once('.') {
+        // `..`, and names whose only dot is the first character, have no extension.
+        Some((stem, ext)) if !stem.is_empty() && name != ".." => Some(ext),
+        _ => None,
+    };
+    content_type_for_extension(extension)
+}
+
+fn content_type_for_extension(extension: Option<&str>) -> Cow<'static, str> {
+    if let Some(ext) = extension
+        && let Some((_, content_type)) = COMMON.iter().find(|(e, _)| e.eq_ignore_ascii_case(ext))
+    {
+        return Cow::Borrowed(content_type);
+    }
+    guess_content_type(extension)
+}
+
+/// The most frequent extensions and their final Content-Type, found without searching
+/// `mime_guess`'s table (a test checks that both agree).
+const COMMON: [(&str, &str); 20] = [
+    ("pdf", "application/pdf"),
+    ("txt", "text/plain; charset=utf-8"),
+    ("html", "text/html; charset=utf-8"),
+    ("htm", "text/html; charset=utf-8"),
+    ("css", "text/css; charset=utf-8"),
+    ("js", "text/javascript; charset=utf-8"),
+    ("json", "application/json; charset=utf-8"),
+    ("csv", "text/csv; charset=utf-8"),
+    ("md", "text/markdown; charset=utf-8"),
+    ("xml", "text/xml"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("gif", "image/gif"),
+    ("svg", "image/svg+xml"),
+    ("webp", "image/webp"),
+    ("zip", "application/zip"),
+    ("mp4", "video/mp4"),
+    ("mp3", "audio/mpeg"),
+    ("webm", "video/webm"),
+];
+
+/// [`content_type_for`] without the table of common extensions.
+fn guess_content_type(extension: Option<&str>) -> Cow<'static, str> {
     let essence: Cow<'static, str> = match extension {
         Some(ext) => match compressed_type(ext) {
             Some(mime) => Cow::Borrowed(mime),
@@ -353,6 +413,42 @@ const WITH_CHARSET: [(&str, &str); 10] = [
 mod tests {
     use super::*;
     use crate::encode::{check_header_value, percent_decode};
+
+    proptest! {
+        #[test]
+        fn the_type_of_a_name_is_the_type_of_its_path(
+            name in "[a-zA-Z. _-]{0,6}(\\.[a-zA-Z0-9]{0,5}){0,2}",
+        ) {
+            prop_assert_eq!(content_type_for_name(&name), content_type_for(Path::new(&name)));
+        }
+    }
+
+    #[test]
+    fn the_type_of_names_with_odd_dots() {
+        for name in [
+            "", ".", "..", "...", ".pdf", "a.", "a..pdf", ". .pdf", "a.tar.gz", "x.PDF",
+        ] {
+            assert_eq!(
+                content_type_for_name(name),
+                content_type_for(Path::new(name)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn common_types_and_charset_forms_agree_with_the_guess() {
+        for (ext, content_type) in COMMON {
+            assert_eq!(guess_content_type(Some(ext)), content_type, "{ext}");
+            let upper = ext.to_ascii_uppercase();
+            let name = format!("x.{upper}");
+            assert_eq!(content_type_for(Path::new(&name)), content_type, "{name}");
+        }
+        for (plain, with) in WITH_CHARSET {
+            assert!(wants_utf8_charset(plain), "{plain}");
+            assert_eq!(with, format!("{plain}; charset=utf-8"));
+        }
+    }
     use proptest::prelude::*;
 
     use DispositionType::{Attachment, Inline};

@@ -10,14 +10,53 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Whether `byte` is left as is by [`percent_encode_path`]: `A-Z a-z 0-9 - . _ ~ /`.
 fn is_path_safe(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/')
+    PATH_SAFE[usize::from(byte)]
 }
+
+/// [`is_path_safe`] for every byte.
+const PATH_SAFE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// Appends `%XX` (uppercase hex) for `byte` to `out`.
 pub(crate) fn push_pct(out: &mut String, byte: u8) {
     out.push('%');
     out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
     out.push(char::from(HEX_UPPER[usize::from(byte & 0x0F)]));
+}
+
+/// How many bytes [`percent_encode_path`] escapes in `bytes`.
+pub(crate) fn percent_escaped(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| !is_path_safe(b)).count()
+}
+
+/// [`percent_encode_path`], appended to `out`: runs of safe bytes are copied at once.
+pub(crate) fn percent_encode_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let safe = rest
+            .iter()
+            .position(|&b| !is_path_safe(b))
+            .unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..safe]);
+        if let Some(&byte) = rest.get(safe) {
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(byte >> 4)],
+                HEX_UPPER[usize::from(byte & 0x0F)],
+            ]);
+            rest = &rest[safe + 1..];
+        } else {
+            rest = &[];
+        }
+    }
 }
 
 /// Percent-encodes every byte outside `A-Z a-z 0-9 - . _ ~ /`, with uppercase hex digits.
@@ -256,6 +295,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn encoding_into_a_buffer_is_the_same_encoding(
+            prefix in proptest::collection::vec(any::<u8>(), 0..8),
+            bytes in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let mut out = prefix.clone();
+            percent_encode_into(&mut out, &bytes);
+            let mut expected = prefix;
+            expected.extend_from_slice(percent_encode_path(&bytes).as_bytes());
+            prop_assert_eq!(out, expected);
+        }
+
         #[test]
         fn encode_decode_roundtrip(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let encoded = percent_encode_path(&bytes);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::backend::{Backend, BackendKind, BackendRules, CustomBackend, Delivery, Offload};
 use crate::config::Config;
 use crate::confine::ResolvedFile;
-use crate::disposition::{content_disposition, content_type_for, saved_name};
+use crate::disposition::{content_disposition_of_saved, content_type_for_name, saved_name};
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
 use crate::error::{ConfigError, Error};
@@ -70,15 +70,17 @@ pub fn plan_resolved(
 ) -> Result<Plan, Error> {
     let backend = effective_backend(config, request);
     let download_name = download_name(request, &file);
+    let saved = saved_name(&download_name);
     let content_type: Cow<'static, str> = match &request.content_type {
         Some(ct) => {
             check_header_value("Content-Type", ct.as_bytes())?;
             Cow::Owned(ct.clone())
         }
         // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
-        None => content_type_for(Path::new(saved_name(&download_name).as_ref())),
+        None => content_type_for_name(&saved),
     };
-    let disposition = content_disposition(request.disposition, &download_name);
+    let disposition = content_disposition_of_saved(request.disposition, &saved);
+    drop(saved);
 
     if config.check_object_store(backend)?
         && let Some(store) = config.store()
@@ -149,14 +151,12 @@ pub fn plan_resolved(
 /// The name the browser is given: the application's, else the name of the file sent (its real
 /// location, symlinks resolved: the file that was checked, so that a link named `page.html` to
 /// a checked `data.txt` is not typed or saved as HTML).
-fn download_name(request: &FileRequest, file: &ResolvedFile) -> String {
+fn download_name<'a>(request: &'a FileRequest, file: &'a ResolvedFile) -> Cow<'a, str> {
     if let Some(name) = &request.filename {
-        return name.clone();
+        return Cow::Borrowed(name);
     }
-    file.relative_path()
-        .file_name()
-        .or_else(|| request.path.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
+    file.file_name()
+        .or_else(|| request.path.file_name().map(|n| n.to_string_lossy()))
         .unwrap_or_default()
 }
 

@@ -114,6 +114,24 @@ impl ResolvedFile {
         }
     }
 
+    /// The last component of [`relative_path`](Self::relative_path), as text (lossy where it
+    /// is not UTF-8).
+    pub(crate) fn file_name(&self) -> Option<std::borrow::Cow<'_, str>> {
+        #[cfg(unix)]
+        {
+            let bytes = self.relative_path_bytes();
+            let name = bytes
+                .rsplit(|&b| b == b'/')
+                .next()
+                .filter(|n| !n.is_empty())?;
+            Some(String::from_utf8_lossy(name))
+        }
+        #[cfg(not(unix))]
+        {
+            self.relative.file_name().map(|n| n.to_string_lossy())
+        }
+    }
+
     /// The absolute path: the root as configured joined with the relative path (for an
     /// object, its full key).
     pub fn path(&self) -> &Path {

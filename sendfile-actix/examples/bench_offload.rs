@@ -1,0 +1,91 @@
+//! A server for measuring what an offload `SendFile` costs over a bare handler.
+//!
+//! ```text
+//! cargo run --release -p sendfile-actix --example bench_offload -- <root> [port]
+//! ```
+//!
+//! The port is the second argument, else `BENCH_PORT`, else 8089; the server listens on
+//! 127.0.0.1 only, with `BENCH_WORKERS` workers (default 1). It writes `1k.bin` (1 KiB) into
+//! `<root>` and serves, under `SendFileConfig::new(Backend::Nginx).root(root).url("/protected")`:
+//!
+//! - `GET /bare`: an empty `200 OK`, the baseline;
+//! - `GET /sendfile/{name}`: `SendFile::new(name)` (an `X-Accel-Redirect` response);
+//! - `GET /allowed/{name}`: the same under `#[protected_file(allow = ...)]`;
+//! - `GET /checked/{name}`: the same under `#[protected_file(check = ...)]`, which resolves
+//!   the file before the check and sends the file checked.
+//!
+//! `scripts/bench-offload` drives it with `wrk`; the results are in `BENCHMARKS.md`.
+
+use std::io;
+use std::path::PathBuf;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, get, web};
+use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, protected_file};
+
+#[get("/bare")]
+async fn bare() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+#[get("/sendfile/{name}")]
+async fn sendfile(name: web::Path<String>) -> SendFile {
+    SendFile::new(name.into_inner())
+}
+
+#[get("/allowed/{name}")]
+#[protected_file(allow = !name.is_empty())]
+async fn allowed(name: web::Path<String>) -> SendFile {
+    SendFile::new(name.into_inner())
+}
+
+async fn may_read(_req: &HttpRequest, file: &ResolvedSendFile) -> bool {
+    !file.relative_path().as_os_str().is_empty()
+}
+
+#[get("/checked/{name}")]
+#[protected_file(check = may_read)]
+async fn checked(name: web::Path<String>) -> SendFile {
+    SendFile::new(name.into_inner())
+}
+
+#[actix_web::main]
+async fn main() -> io::Result<()> {
+    let mut args = std::env::args_os().skip(1);
+    let root = PathBuf::from(args.next().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "usage: bench_offload <root> [port]",
+        )
+    })?);
+    let port: u16 = match args.next().map(|p| p.into_string()) {
+        Some(Ok(p)) => p.parse().map_err(io::Error::other)?,
+        Some(Err(_)) => return Err(io::Error::other("the port is not UTF-8")),
+        None => std::env::var("BENCH_PORT")
+            .ok()
+            .map_or(Ok(8089), |p| p.parse())
+            .map_err(io::Error::other)?,
+    };
+    std::fs::create_dir_all(&root)?;
+    std::fs::write(root.join("1k.bin"), vec![b'x'; 1024])?;
+    let root = std::fs::canonicalize(&root)?;
+    let config = SendFileConfig::new(Backend::Nginx)
+        .root(&root)
+        .url("/protected");
+    config.validate().map_err(io::Error::other)?;
+    let workers = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
+    HttpServer::new(move || {
+        App::new()
+            .app_data(config.clone())
+            .service(bare)
+            .service(sendfile)
+            .service(allowed)
+            .service(checked)
+    })
+    .workers(workers)
+    .bind(("127.0.0.1", port))?
+    .run()
+    .await
+}
