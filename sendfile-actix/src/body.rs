@@ -49,8 +49,8 @@ use std::time::{Duration, Instant};
 use actix_web::rt::task::{JoinHandle, spawn_blocking};
 use bytes::Bytes;
 use futures_core::Stream;
+use sendfile_core::StreamPermit;
 use sendfile_core::engine::Segment;
-use sendfile_core::streams::StreamPermit;
 
 /// The first chunk of a body.
 pub(crate) const CHUNK_MIN: usize = 16 * 1024;

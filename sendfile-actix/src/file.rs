@@ -7,9 +7,9 @@ use actix_web::body::{BoxBody, SizedStream};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, Responder};
+use sendfile_core::StreamPermit;
 use sendfile_core::engine::{Method, Request};
 use sendfile_core::nginx::{AccelExpires, LimitRate};
-use sendfile_core::streams::StreamPermit;
 use sendfile_core::{Backend, Body, DispositionType, FileRequest, Plan, ResolvedFile};
 
 use crate::body::{FileStream, StreamLimits};

@@ -152,6 +152,7 @@ pub trait CustomBackend: fmt::Debug + Send + Sync + 'static {
 /// assert_eq!(Offload::new(vec![]).status, 200);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Offload {
     /// `200`, or a redirect status (301, 302, 303, 307, 308) with a `Location` header.
     pub status: u16,

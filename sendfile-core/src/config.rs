@@ -463,7 +463,7 @@ impl Config {
     }
 
     /// The root for a request. The path is looked at again at most every
-    /// [`RECHECK`](crate::watch::RECHECK): when another directory stands there (a deploy flipped
+    /// [`RECHECK`](crate::RECHECK): when another directory stands there (a deploy flipped
     /// a symlink, a restore replaced it), that one is opened and used; while nothing valid
     /// stands there, this is [`Error::RootUnavailable`] (503), logged once.
     pub fn current_root(&self) -> Result<Arc<Root>, Error> {

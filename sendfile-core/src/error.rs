@@ -47,6 +47,7 @@ impl fmt::Display for NotFoundReason {
 
 /// A configuration problem: which setting is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigError {
     /// The setting at fault, by its environment name (for example `SENDFILE_URL`).
     pub setting: &'static str,

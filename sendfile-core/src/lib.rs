@@ -5,8 +5,9 @@
 //! Apache mod_xsendfile, lighttpd, mod_wsgi, Caddy), or a streamed body with full HTTP
 //! semantics (conditional requests, ranges, HEAD).
 //!
-//! - [`confine`]: a requested path resolves to a regular file inside the root, symlinks
-//!   included, race-free on Linux.
+//! - [`Root`]: a requested path resolves to a regular file inside the root, symlinks
+//!   included, race-free on Linux ([`ResolvedFile`]).
+//! - [`backend`]: the backends, and each built-in backend's rules in one place.
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
@@ -19,26 +20,26 @@
 //! No type of any HTTP framework appears in this API: adapters translate.
 
 pub mod backend;
-pub mod config;
-pub mod confine;
+mod config;
+mod confine;
 pub mod deploy;
 pub mod disposition;
 pub mod doctor;
 pub mod encode;
 pub mod engine;
-pub mod error;
+mod error;
 mod header;
 pub mod logsafe;
-pub mod meta;
+mod meta;
 pub mod nginx;
 pub mod object;
 mod planner;
 mod request;
-pub mod response;
+mod response;
 #[cfg(feature = "s3")]
 pub mod s3;
-pub mod streams;
-pub mod watch;
+mod streams;
+mod watch;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
 pub use config::{Config, UrlPrefix};
@@ -50,3 +51,5 @@ pub use meta::FileMeta;
 pub use planner::{effective_backend, plan, plan_resolved, resolve};
 pub use request::FileRequest;
 pub use response::{Body, Plan};
+pub use streams::{StreamPermit, StreamSlots};
+pub use watch::RECHECK;

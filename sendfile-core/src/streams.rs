@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The default send timeout, nginx's `send_timeout`.
-pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The count of streams in progress, shared by a [`Config`](crate::Config) and its clones, with
 /// an optional cap (`SENDFILE_MAX_STREAMS`).
 ///
 /// ```
-/// use sendfile_core::streams::StreamSlots;
+/// use sendfile_core::StreamSlots;
 /// let slots = StreamSlots::new(Some(1));
 /// let first = slots.try_acquire().unwrap();
 /// assert!(slots.try_acquire().is_none());
@@ -84,15 +84,7 @@ impl Drop for StreamPermit {
 /// Parses a duration setting: whole seconds (`60`), or a number with a unit `ms`, `s`, `m`
 /// (`500ms`, `1.5s`, `2m`).
 ///
-/// ```
-/// use std::time::Duration;
-/// use sendfile_core::streams::parse_duration;
-/// assert_eq!(parse_duration("60"), Some(Duration::from_secs(60)));
-/// assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-/// assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-/// assert_eq!(parse_duration("soon"), None);
-/// ```
-pub fn parse_duration(value: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(value: &str) -> Option<Duration> {
     let v = value.trim();
     let (number, scale) = if let Some(n) = v.strip_suffix("ms") {
         (n, 0.001)
@@ -105,4 +97,17 @@ pub fn parse_duration(value: &str) -> Option<Duration> {
     };
     let n: f64 = number.trim().parse().ok()?;
     Duration::try_from_secs_f64(n * scale).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_seconds_or_with_a_unit() {
+        assert_eq!(parse_duration("60"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("soon"), None);
+    }
 }

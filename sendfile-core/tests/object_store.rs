@@ -323,10 +323,9 @@ fn custom_backends_learn_the_method_and_may_redirect() {
             } else {
                 vec![]
             };
-            Ok(Offload {
-                status: self.0,
-                headers,
-            })
+            let mut offload = Offload::new(headers);
+            offload.status = self.0;
+            Ok(offload)
         }
     }
     for bad in [

@@ -197,6 +197,7 @@ pub enum BodyPlan {
 ///
 /// No header value contains CR, LF or NUL.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision {
     /// 200, 206, 304, 412 or 416.
     pub status: u16,
