@@ -302,6 +302,55 @@ where
 mod tests {
     use super::*;
 
+    fn offloaded(name: &'static str, value: &'static str) -> HttpResponse {
+        HttpResponse::Ok().insert_header((name, value)).finish()
+    }
+
+    #[test]
+    fn assert_offload_reads_each_backend_as_its_server_does() {
+        assert_offload(
+            &offloaded("x-accel-redirect", "/p/a%20b"),
+            &Backend::Nginx,
+            "/p/a b",
+        );
+        assert_offload(
+            &offloaded("location", "/p/a%20b"),
+            &Backend::ModWsgi,
+            "/p/a b",
+        );
+        assert_offload(
+            &offloaded("x-accel-redirect", "/p/a b"),
+            &Backend::Caddy,
+            "/p/a b",
+        );
+        assert_offload(
+            &offloaded("x-sendfile", "/srv/a b"),
+            &Backend::XSendfile,
+            "/srv/a b",
+        );
+        assert_offload(
+            &offloaded("x-sendfile", "/srv/a%20b"),
+            &Backend::Lighttpd,
+            "/srv/a b",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "X-Accel-Redirect (caddy): expected")]
+    fn assert_offload_does_not_decode_for_a_raw_backend() {
+        assert_offload(
+            &offloaded("x-accel-redirect", "/p/a%20b"),
+            &Backend::Caddy,
+            "/p/a b",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "does not offload")]
+    fn assert_offload_refuses_an_in_process_backend() {
+        assert_offload(&offloaded("x-sendfile", "/a"), &Backend::Simple, "/a");
+    }
+
     #[test]
     fn disposition_filename_prefers_the_extended_form() {
         assert_eq!(

@@ -110,7 +110,7 @@ async fn nginx_percent_encodes_hostile_names_once() {
         header(&res, "x-accel-redirect"),
         Some("/protected/a%20b%2541%3F%23%2B%22%27%3B%C3%BC.txt")
     );
-    assert_offload(&res, &Backend::Nginx, &format!("/protected/{name}"));
+    assert_offload(&res, &Backend::Nginx, format!("/protected/{name}"));
 }
 
 #[actix_web::test]

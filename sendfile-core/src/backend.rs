@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use std::path::Path;
 
-use crate::config::UrlPrefix;
 use crate::confine::{Access, ResolvedFile};
 use crate::encode::{check_header_value, percent_encode_into, percent_escaped};
 use crate::engine::Method;
 use crate::error::{ConfigError, Error};
 use crate::header::Header;
 use crate::object::ObjectRequest;
+use crate::url::UrlPrefix;
 
 /// How a file is delivered to the client.
 ///
@@ -690,6 +690,68 @@ mod tests {
             assert!(err.message.contains(name), "{err}");
         }
         assert!(err.message.contains("Nginx2"));
+    }
+
+    #[test]
+    fn every_built_in_backend_has_its_rules_in_name_order() {
+        for (backend, name) in BUILTIN.iter().zip(BACKEND_NAMES) {
+            let rules = backend.rules().unwrap();
+            assert_eq!(rules.name, name);
+            assert_eq!(backend.name(), name);
+            // An offload backend names the file with one header; the others do not.
+            assert_eq!(
+                backend.offload_rules().is_some(),
+                !backend.is_in_process() && !backend.needs_object_store(),
+                "{name}"
+            );
+        }
+        assert!(Backend::Development.rules().unwrap().warning.is_some());
+        assert!(
+            BUILTIN
+                .iter()
+                .filter(|b| **b != Backend::Development)
+                .all(|b| b.rules().unwrap().warning.is_none())
+        );
+    }
+
+    #[test]
+    fn offload_values_follow_target_and_encoding() {
+        let url = UrlPrefix::parse("/p").unwrap();
+        let root = Path::new("/srv/fil es/");
+        let value = |backend: Backend, relative: &[u8]| {
+            backend
+                .offload_rules()
+                .unwrap()
+                .value(backend.name(), Some(&url), root, relative)
+        };
+        assert_eq!(value(Backend::Nginx, b"a b").unwrap(), b"/p/a%20b");
+        assert_eq!(value(Backend::ModWsgi, b"a b").unwrap(), b"/p/a%20b");
+        assert_eq!(value(Backend::Caddy, b"a b").unwrap(), b"/p/a b");
+        assert_eq!(
+            value(Backend::XSendfile, b"a b").unwrap(),
+            b"/srv/fil es/a b"
+        );
+        assert_eq!(
+            value(Backend::Lighttpd, b"a b").unwrap(),
+            b"/srv/fil%20es/a%20b"
+        );
+        assert!(matches!(
+            value(Backend::Caddy, b"a?b"),
+            Err(Error::Unrepresentable { .. })
+        ));
+        assert!(matches!(
+            value(Backend::Lighttpd, b"a\xffb"),
+            Err(Error::Unrepresentable { .. })
+        ));
+        assert!(matches!(
+            value(Backend::XSendfile, b"a\nb"),
+            Err(Error::Unrepresentable { .. })
+        ));
+        let no_url = Backend::Nginx
+            .offload_rules()
+            .unwrap()
+            .value("nginx", None, root, b"a");
+        assert!(matches!(no_url, Err(Error::Config(ref e)) if e.setting == "SENDFILE_URL"));
     }
 
     #[test]

@@ -192,7 +192,7 @@ pub(crate) fn content_disposition_of_saved(kind: DispositionType, name: &str) ->
     out.push_str(kind.as_str());
     out.push_str("; filename=\"");
     let fallback_start = out.len();
-    push_fallback(&mut out, &name);
+    push_fallback(&mut out, name);
     let fallback = &out[fallback_start..];
     let exact = fallback == name;
     // Defensive: the fallback replaces characters one for one, so it keeps the name's stem.

@@ -39,10 +39,11 @@ mod response;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod streams;
+mod url;
 mod watch;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
-pub use config::{Config, UrlPrefix};
+pub use config::Config;
 pub use confine::{Access, FileState, OpenFile, ResolvedFile, Root};
 pub use disposition::DispositionType;
 pub use error::{ConfigError, Error, NotFoundReason, Overload};
@@ -52,4 +53,5 @@ pub use planner::{effective_backend, plan, plan_resolved, resolve};
 pub use request::FileRequest;
 pub use response::{Body, Plan};
 pub use streams::{StreamPermit, StreamSlots};
+pub use url::UrlPrefix;
 pub use watch::RECHECK;

@@ -93,7 +93,7 @@ pub fn plan_resolved(
             &file,
             http,
             &content_type,
-            disposition,
+            &disposition,
         );
     }
     let presentation = |capacity: usize| {
@@ -228,7 +228,7 @@ fn plan_object(
     file: &ResolvedFile,
     http: &Request<'_>,
     content_type: &str,
-    disposition: String,
+    disposition: &str,
 ) -> Result<Plan, Error> {
     // A file resolved below a root (not a key) is checked again as a key.
     let relative = store.relative_key(file.relative_path())?;
@@ -239,12 +239,12 @@ fn plan_object(
         &relative,
         http.method,
         content_type,
-        &disposition,
+        disposition,
     );
     let presentation = |offload: Vec<Header>| {
         let mut headers = offload;
         headers.push(Header::new("Content-Type", content_type));
-        headers.push(Header::new("Content-Disposition", disposition.as_str()));
+        headers.push(Header::new("Content-Disposition", disposition));
         headers
     };
     let rules = match backend.kind() {

@@ -365,3 +365,43 @@ fn check_file_exists_false_still_refuses_a_local_link_out_of_the_root() {
         );
     }
 }
+
+#[test]
+fn head_announces_the_length_of_a_get_as_a_number() {
+    let t = tree(&[b"hello.txt"]);
+    let config = Config::new(Backend::Simple).root(&t.root);
+    let head = sendfile_core::plan(
+        &config,
+        &FileRequest::new("hello.txt"),
+        &Request::new(Method::Head),
+    )
+    .unwrap();
+    assert_eq!(head.status, 200);
+    assert!(matches!(head.body, Body::Head { len: 10 }));
+    assert_eq!(head.content_length(), Some(10));
+    assert!(head.header("Content-Length").is_none());
+    // A 304 announces nothing.
+    let get = plan(&config, &FileRequest::new("hello.txt")).unwrap();
+    let etag = get.header("ETag").unwrap().value_str().unwrap().to_owned();
+    let mut conditional = Request::new(Method::Get);
+    conditional.if_none_match = Some(&etag);
+    let not_modified =
+        sendfile_core::plan(&config, &FileRequest::new("hello.txt"), &conditional).unwrap();
+    assert_eq!(not_modified.status, 304);
+    assert!(matches!(not_modified.body, Body::Empty));
+    assert_eq!(not_modified.content_length(), None);
+}
+
+#[test]
+fn a_file_resolved_for_an_offload_backend_is_reopened_to_stream() {
+    let t = tree(&[b"hello.txt"]);
+    let nginx = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let request = FileRequest::new("hello.txt");
+    let file = sendfile_core::resolve(&nginx, &request).unwrap();
+    assert!(file.file().is_none() && file.metadata().is_some());
+    let mut simple = request.clone();
+    simple.backend = Some(Backend::Simple);
+    let p =
+        sendfile_core::plan_resolved(&nginx, &simple, file, &Request::new(Method::Get)).unwrap();
+    assert!(matches!(p.body, Body::File { len: 10, .. }));
+}
