@@ -1,6 +1,6 @@
 //! Configuration: backend, root, URL prefix, and the checks that run at start-up.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +33,6 @@ use crate::watch::RootWatch;
 #[derive(Debug, Clone)]
 pub struct Config {
     backend: Backend,
-    root: Option<PathBuf>,
     url: Option<UrlPrefix>,
     /// A setting the builder could not take (an invalid URL prefix): [`Config::validate`]
     /// reports it, and so does every request, so that such a configuration never serves.
@@ -58,14 +57,13 @@ impl Config {
     pub fn new(backend: Backend) -> Self {
         Config {
             backend,
-            root: None,
             url: None,
             refused: None,
             check_file_exists: true,
             follow_symlinks: true,
             denied_status: 403,
             range_limits: RangeLimits::default(),
-            watch: Arc::default(),
+            watch: Arc::new(RootWatch::new(None)),
             store: None,
             send_timeout: DEFAULT_SEND_TIMEOUT,
             streams: StreamSlots::new(None),
@@ -74,8 +72,7 @@ impl Config {
 
     /// Sets the root directory (`SENDFILE_ROOT`): every file served lies inside it.
     pub fn root(mut self, root: impl AsRef<Path>) -> Self {
-        self.root = Some(root.as_ref().to_path_buf());
-        self.watch = Arc::default();
+        self.watch = Arc::new(RootWatch::new(Some(root.as_ref().to_path_buf())));
         self
     }
 
@@ -91,7 +88,7 @@ impl Config {
                 self.refused = Some(e);
             }
         }
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
@@ -102,7 +99,7 @@ impl Config {
     /// file.
     pub fn check_file_exists(mut self, check: bool) -> Self {
         self.check_file_exists = check;
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
@@ -116,7 +113,7 @@ impl Config {
     /// [`Root::follow_symlinks`].
     pub fn follow_symlinks(mut self, follow: bool) -> Self {
         self.follow_symlinks = follow;
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
@@ -124,21 +121,21 @@ impl Config {
     /// file exists).
     pub fn denied_status(mut self, status: u16) -> Self {
         self.denied_status = status;
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
     /// Replaces the backend.
     pub fn with_backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
     /// Limits on multi-range requests for in-process backends.
     pub fn range_limits(mut self, limits: RangeLimits) -> Self {
         self.range_limits = limits;
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
@@ -167,7 +164,7 @@ impl Config {
     /// ```
     pub fn object_store(mut self, store: ObjectStore) -> Self {
         self.store = Some(store);
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
@@ -190,7 +187,7 @@ impl Config {
     /// ```
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
@@ -207,7 +204,7 @@ impl Config {
     /// ```
     pub fn max_streams(mut self, max: usize) -> Self {
         self.streams = StreamSlots::new(Some(max));
-        self.watch = Arc::default();
+        self.watch = self.watch.renewed();
         self
     }
 
@@ -342,7 +339,7 @@ impl Config {
 
     /// The root as given, if set.
     pub fn root_path(&self) -> Option<&Path> {
-        self.root.as_deref()
+        self.watch.path()
     }
 
     /// The URL prefix: `Ok(None)` when not set and not needed by the backend; an error when
@@ -435,7 +432,7 @@ impl Config {
             }
             return Ok(false);
         };
-        if self.root.is_some() {
+        if self.watch.path().is_some() {
             return Err(ConfigError::new(
                 "SENDFILE_S3_BUCKET",
                 "set together with SENDFILE_ROOT; files come from one place: unset SENDFILE_ROOT to send from the bucket, or SENDFILE_S3_BUCKET to send from the root",
@@ -454,7 +451,7 @@ impl Config {
     }
 
     fn root_setting(&self) -> Result<&Path, ConfigError> {
-        self.root.as_deref().ok_or_else(|| {
+        self.watch.path().ok_or_else(|| {
             ConfigError::new(
                 "SENDFILE_ROOT",
                 "not set; call .root(\"/srv/files\") or set SENDFILE_ROOT to the directory that holds the protected files",

@@ -22,22 +22,37 @@ use crate::logsafe::LogSafe;
 /// How long an opened root is used before the path is looked at again.
 pub const RECHECK: Duration = Duration::from_millis(500);
 
-/// The root standing at a path, looked at again at most every [`RECHECK`].
+/// The configured root path, and the root standing there, looked at again at most every
+/// [`RECHECK`]. The path is kept here only: the watch is the root setting.
 #[derive(Debug)]
 pub(crate) struct RootWatch {
+    /// The root as configured (`SENDFILE_ROOT`); `None` when not set.
+    path: Option<PathBuf>,
     epoch: Instant,
     /// When the path was last looked at, in nanoseconds since `epoch`, plus one; 0: never.
     checked: AtomicU64,
     state: RwLock<Option<Result<Arc<Root>, ConfigError>>>,
 }
 
-impl Default for RootWatch {
-    fn default() -> Self {
+impl RootWatch {
+    /// A watch of `path`, with nothing opened yet.
+    pub(crate) fn new(path: Option<PathBuf>) -> Self {
         RootWatch {
+            path,
             epoch: Instant::now(),
             checked: AtomicU64::new(0),
             state: RwLock::new(None),
         }
+    }
+
+    /// A new watch of the same path, with nothing opened yet (a new configuration).
+    pub(crate) fn renewed(&self) -> Arc<RootWatch> {
+        Arc::new(RootWatch::new(self.path.clone()))
+    }
+
+    /// The root as configured.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 }
 
