@@ -9,6 +9,7 @@
 //! `<root>` and serves, under `SendFileConfig::new(Backend::Nginx).root(root).url("/protected")`:
 //!
 //! - `GET /bare`: an empty `200 OK`, the baseline;
+//! - `GET /bare/{name}`: the same behind a route with a path parameter, as the others have;
 //! - `GET /sendfile/{name}`: `SendFile::new(name)` (an `X-Accel-Redirect` response);
 //! - `GET /allowed/{name}`: the same under `#[protected_file(allow = ...)]`;
 //! - `GET /checked/{name}`: the same under `#[protected_file(check = ...)]`, which resolves
@@ -24,6 +25,13 @@ use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, protec
 
 #[get("/bare")]
 async fn bare() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// The bare handler behind the same kind of route: a path parameter extracted, nothing done.
+#[get("/bare/{name}")]
+async fn bare_path(name: web::Path<String>) -> HttpResponse {
+    drop(name);
     HttpResponse::Ok().finish()
 }
 
@@ -80,6 +88,7 @@ async fn main() -> io::Result<()> {
         App::new()
             .app_data(config.clone())
             .service(bare)
+            .service(bare_path)
             .service(sendfile)
             .service(allowed)
             .service(checked)

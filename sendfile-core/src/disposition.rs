@@ -341,8 +341,9 @@ fn content_type_for_extension(extension: Option<&str>) -> Cow<'static, str> {
 
 /// The most frequent extensions and their final Content-Type, found without searching
 /// `mime_guess`'s table (a test checks that both agree).
-const COMMON: [(&str, &str); 20] = [
+const COMMON: [(&str, &str); 21] = [
     ("pdf", "application/pdf"),
+    ("bin", "application/octet-stream"),
     ("txt", "text/plain; charset=utf-8"),
     ("html", "text/html; charset=utf-8"),
     ("htm", "text/html; charset=utf-8"),
