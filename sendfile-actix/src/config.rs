@@ -55,6 +55,7 @@ impl SendFileConfig {
     }
 
     /// The directory every file is served from (`SENDFILE_ROOT`). Required.
+    #[must_use]
     pub fn root(self, root: impl AsRef<Path>) -> Self {
         SendFileConfig {
             inner: self.inner.root(root),
@@ -63,6 +64,7 @@ impl SendFileConfig {
 
     /// The front server's internal URL prefix (`SENDFILE_URL`), required by the `nginx`,
     /// `mod_wsgi` and `caddy` backends.
+    #[must_use]
     pub fn url(self, url: impl AsRef<str>) -> Self {
         SendFileConfig {
             inner: self.inner.url(url),
@@ -73,6 +75,7 @@ impl SendFileConfig {
     /// default true). With false a file that only the front server has can be named (nginx
     /// proxying to object storage, say); confinement is then lexical, and what exists
     /// of the path locally must not lead out of the root through a symlink.
+    #[must_use]
     pub fn check_file_exists(self, check: bool) -> Self {
         SendFileConfig {
             inner: self.inner.check_file_exists(check),
@@ -81,6 +84,7 @@ impl SendFileConfig {
 
     /// The status of a download denied by `#[protected_file]` (default 403 Forbidden; 404 Not
     /// Found hides that the file exists).
+    #[must_use]
     pub fn denied_status(self, status: StatusCode) -> Self {
         SendFileConfig {
             inner: self.inner.denied_status(status.as_u16()),
@@ -98,6 +102,7 @@ impl SendFileConfig {
     /// releases/N` deploy).
     ///
     /// [`ResolvedSendFile::relative_path`]: crate::ResolvedSendFile::relative_path
+    #[must_use]
     pub fn follow_symlinks(self, follow: bool) -> Self {
         SendFileConfig {
             inner: self.inner.follow_symlinks(follow),
@@ -137,6 +142,7 @@ impl SendFileConfig {
     /// ```
     ///
     /// [`SendFile::new`]: crate::SendFile::new
+    #[must_use]
     pub fn object_store(self, store: sendfile_core::object::ObjectStore) -> Self {
         SendFileConfig {
             inner: self.inner.object_store(store),
@@ -144,6 +150,7 @@ impl SendFileConfig {
     }
 
     /// Limits on multi-range requests served by the in-process backends.
+    #[must_use]
     pub fn range_limits(self, limits: RangeLimits) -> Self {
         SendFileConfig {
             inner: self.inner.range_limits(limits),
@@ -170,6 +177,7 @@ impl SendFileConfig {
     ///     .send_timeout(Duration::from_secs(30));
     /// config.validate().unwrap();
     /// ```
+    #[must_use]
     pub fn send_timeout(self, timeout: Duration) -> Self {
         SendFileConfig {
             inner: self.inner.send_timeout(timeout),
@@ -189,6 +197,7 @@ impl SendFileConfig {
     /// let config = SendFileConfig::new(Backend::Simple).root(dir.path()).max_streams(1000);
     /// config.validate().unwrap();
     /// ```
+    #[must_use]
     pub fn max_streams(self, max: usize) -> Self {
         SendFileConfig {
             inner: self.inner.max_streams(max),

@@ -76,12 +76,14 @@ pub struct DoctorSettings {
 
 impl DoctorSettings {
     /// Sets [`probe_file`](Self::probe_file).
+    #[must_use]
     pub fn probe_file(mut self, relative: impl Into<String>) -> Self {
         self.probe_file = Some(relative.into());
         self
     }
 
     /// Sets [`public_url`](Self::public_url).
+    #[must_use]
     pub fn public_url(mut self, url: impl Into<String>) -> Self {
         self.public_url = Some(url.into());
         self

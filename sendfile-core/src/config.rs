@@ -130,6 +130,7 @@ impl Config {
     }
 
     /// Sets the root directory (`SENDFILE_ROOT`): every file served lies inside it.
+    #[must_use]
     pub fn root(mut self, root: impl AsRef<Path>) -> Self {
         self.root = Some(root.as_ref().to_path_buf());
         self.watch = Arc::default();
@@ -137,6 +138,7 @@ impl Config {
     }
 
     /// Sets the internal URL prefix (`SENDFILE_URL`), required by `nginx`, `mod_wsgi` and `caddy`.
+    #[must_use]
     pub fn url(mut self, url: impl AsRef<str>) -> Self {
         self.url = Some(UrlPrefix::parse(url.as_ref()));
         self.watch = Arc::default();
@@ -148,6 +150,7 @@ impl Config {
     /// has can be named; the path is then confined lexically, and what exists of it locally
     /// must not lead out of the root through a symlink. In-process backends always need the
     /// file.
+    #[must_use]
     pub fn check_file_exists(mut self, check: bool) -> Self {
         self.check_file_exists = check;
         self.watch = Arc::default();
@@ -162,6 +165,7 @@ impl Config {
     /// otherwise make a check on its name pass for another user's file. A root that sits under
     /// a symlinked directory (`current -> releases/42`) is still fine. See
     /// [`Root::follow_symlinks`].
+    #[must_use]
     pub fn follow_symlinks(mut self, follow: bool) -> Self {
         self.follow_symlinks = follow;
         self.watch = Arc::default();
@@ -170,6 +174,7 @@ impl Config {
 
     /// The status of a download denied by a permission check (default 403; 404 hides that the
     /// file exists).
+    #[must_use]
     pub fn denied_status(mut self, status: u16) -> Self {
         self.denied_status = status;
         self.watch = Arc::default();
@@ -177,6 +182,7 @@ impl Config {
     }
 
     /// Replaces the backend.
+    #[must_use]
     pub fn with_backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
         self.watch = Arc::default();
@@ -184,6 +190,7 @@ impl Config {
     }
 
     /// Limits on multi-range requests for in-process backends.
+    #[must_use]
     pub fn range_limits(mut self, limits: RangeLimits) -> Self {
         self.range_limits = limits;
         self.watch = Arc::default();
@@ -213,6 +220,7 @@ impl Config {
     /// let xsendfile = config.with_backend(Backend::XSendfile);
     /// assert_eq!(xsendfile.validate().unwrap_err().setting, "SENDFILE_BACKEND");
     /// ```
+    #[must_use]
     pub fn object_store(mut self, store: ObjectStore) -> Self {
         self.store = Some(store);
         self.watch = Arc::default();
@@ -236,6 +244,7 @@ impl Config {
     /// let config = Config::new(Backend::Simple).send_timeout(Duration::from_secs(30));
     /// assert_eq!(config.send_timeout_duration(), Duration::from_secs(30));
     /// ```
+    #[must_use]
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
         self.watch = Arc::default();
@@ -253,6 +262,7 @@ impl Config {
     /// let config = Config::new(Backend::Simple).max_streams(1000);
     /// assert_eq!(config.stream_slots().max(), Some(1000));
     /// ```
+    #[must_use]
     pub fn max_streams(mut self, max: usize) -> Self {
         self.streams = StreamSlots::new(Some(max));
         self.watch = Arc::default();
