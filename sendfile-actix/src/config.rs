@@ -1,13 +1,15 @@
 //! `SendFileConfig`: the configuration as actix-web app data.
 
+use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use sendfile_core::engine::RangeLimits;
 use sendfile_core::{Backend, Config, ConfigError};
 
+use crate::denied::DeniedStatus;
 use crate::error::SendFileError;
 
 /// The configuration: backend, root, URL prefix. Register it as app data.
@@ -44,14 +46,26 @@ use crate::error::SendFileError;
 #[derive(Debug, Clone)]
 pub struct SendFileConfig {
     inner: Config,
+    denied: DeniedStatus,
+    error_handler: Option<ErrorHandler>,
+}
+
+/// The application's error pages: see [`SendFileConfig::error_handler`].
+type ErrorHandlerFn = dyn Fn(&SendFileError, &HttpRequest) -> HttpResponse + Send + Sync;
+
+#[derive(Clone)]
+struct ErrorHandler(Arc<ErrorHandlerFn>);
+
+impl fmt::Debug for ErrorHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ErrorHandler(..)")
+    }
 }
 
 impl SendFileConfig {
     /// A configuration for `backend`; set at least [`root`](Self::root).
     pub fn new(backend: Backend) -> Self {
-        SendFileConfig {
-            inner: Config::new(backend),
-        }
+        SendFileConfig::from(Config::new(backend))
     }
 
     /// The directory every file is served from (`SENDFILE_ROOT`). Required.
@@ -59,6 +73,7 @@ impl SendFileConfig {
     pub fn root(self, root: impl AsRef<Path>) -> Self {
         SendFileConfig {
             inner: self.inner.root(root),
+            ..self
         }
     }
 
@@ -68,6 +83,7 @@ impl SendFileConfig {
     pub fn url(self, url: impl AsRef<str>) -> Self {
         SendFileConfig {
             inner: self.inner.url(url),
+            ..self
         }
     }
 
@@ -79,15 +95,78 @@ impl SendFileConfig {
     pub fn check_file_exists(self, check: bool) -> Self {
         SendFileConfig {
             inner: self.inner.check_file_exists(check),
+            ..self
         }
     }
 
-    /// The status of a download denied by `#[protected_file]` (default 403 Forbidden; 404 Not
-    /// Found hides that the file exists).
+    /// The status of a download denied by a permission check (`#[protected_file]`,
+    /// [`SendFileError::denied_for`], the [`Files`](crate::Files) service): default 403
+    /// Forbidden; 404 Not Found hides that the file exists.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, DeniedStatus, SendFileConfig};
+    ///
+    /// let config = SendFileConfig::new(Backend::Simple)
+    ///     .root("/srv/files")
+    ///     .denied_status(DeniedStatus::NOT_FOUND);
+    /// assert_eq!(config.denied(), DeniedStatus::NOT_FOUND);
+    /// ```
     #[must_use]
-    pub fn denied_status(self, status: StatusCode) -> Self {
+    pub fn denied_status(self, status: DeniedStatus) -> Self {
         SendFileConfig {
-            inner: self.inner.denied_status(status.as_u16()),
+            denied: status,
+            ..self
+        }
+    }
+
+    /// Renders the errors of downloads with the application's own pages: `handler` gets each
+    /// error (denied, not found, overloaded, ...) with its request, and returns the response
+    /// (like actix-web's `JsonConfig::error_handler`). It applies to every response the
+    /// library builds for a request this configuration serves: the [`SendFile`] and
+    /// [`ResolvedSendFile`] responders, `#[protected_file]`, [`Files`](crate::Files), and the
+    /// errors of [`SendFile::resolve`] and [`SendFileError::denied_for`].
+    ///
+    /// The error is logged before the handler is called, as without one; call
+    /// [`SendFileError::default_response`] for the errors the handler leaves alone. The
+    /// response should not reveal more than the default one does (never a filesystem path:
+    /// [`SendFileError`]'s `Display` text is for logs).
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, test, web};
+    /// use actix_web::http::StatusCode;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple)
+    ///     .root(dir.path())
+    ///     .error_handler(|err, _req| match err.status() {
+    ///         StatusCode::NOT_FOUND => HttpResponse::NotFound()
+    ///             .content_type("text/html; charset=utf-8")
+    ///             .body("<h1>No such report</h1>"),
+    ///         _ => err.default_response(),
+    ///     });
+    /// let app = test::init_service(App::new().app_data(config).route(
+    ///     "/report",
+    ///     web::get().to(|| async { SendFile::new("missing.pdf") }),
+    /// )).await;
+    /// let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
+    /// assert_eq!(res.status(), 404);
+    /// assert_eq!(test::read_body(res).await, "<h1>No such report</h1>");
+    /// # });
+    /// ```
+    ///
+    /// [`SendFile`]: crate::SendFile
+    /// [`ResolvedSendFile`]: crate::ResolvedSendFile
+    /// [`SendFile::resolve`]: crate::SendFile::resolve
+    #[must_use]
+    pub fn error_handler<F>(self, handler: F) -> Self
+    where
+        F: Fn(&SendFileError, &HttpRequest) -> HttpResponse + Send + Sync + 'static,
+    {
+        SendFileConfig {
+            error_handler: Some(ErrorHandler(Arc::new(handler))),
+            ..self
         }
     }
 
@@ -106,6 +185,7 @@ impl SendFileConfig {
     pub fn follow_symlinks(self, follow: bool) -> Self {
         SendFileConfig {
             inner: self.inner.follow_symlinks(follow),
+            ..self
         }
     }
 
@@ -146,6 +226,7 @@ impl SendFileConfig {
     pub fn object_store(self, store: sendfile_core::object::ObjectStore) -> Self {
         SendFileConfig {
             inner: self.inner.object_store(store),
+            ..self
         }
     }
 
@@ -154,6 +235,7 @@ impl SendFileConfig {
     pub fn range_limits(self, limits: RangeLimits) -> Self {
         SendFileConfig {
             inner: self.inner.range_limits(limits),
+            ..self
         }
     }
 
@@ -181,6 +263,7 @@ impl SendFileConfig {
     pub fn send_timeout(self, timeout: Duration) -> Self {
         SendFileConfig {
             inner: self.inner.send_timeout(timeout),
+            ..self
         }
     }
 
@@ -201,6 +284,7 @@ impl SendFileConfig {
     pub fn max_streams(self, max: usize) -> Self {
         SendFileConfig {
             inner: self.inner.max_streams(max),
+            ..self
         }
     }
 
@@ -210,9 +294,7 @@ impl SendFileConfig {
     /// see [`object_store`](Self::object_store)), and validates the result. The error names
     /// the setting at fault and the fix.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(SendFileConfig {
-            inner: Config::from_env()?,
-        })
+        Ok(SendFileConfig::from(Config::from_env()?))
     }
 
     /// Like [`from_env`](Self::from_env), reading the settings through `lookup` (to supply
@@ -231,9 +313,7 @@ impl SendFileConfig {
     /// assert_eq!(config.backend().to_string(), "xsendfile");
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Ok(SendFileConfig {
-            inner: Config::from_lookup(lookup)?,
-        })
+        Ok(SendFileConfig::from(Config::from_lookup(lookup)?))
     }
 
     /// Checks everything (the root is an existing directory this process can search, and not
@@ -252,15 +332,37 @@ impl SendFileConfig {
         self.inner.backend()
     }
 
-    /// The status of a denied download.
+    /// The status of a denied download (an error status by construction).
     ///
-    /// A status that is not an error status (which [`validate`](Self::validate) refuses) is
-    /// never used to answer a denial: it is 403 then, so a denial can never look like a success.
-    pub fn denied(&self) -> StatusCode {
-        StatusCode::from_u16(self.inner.denied())
-            .ok()
-            .filter(|s| s.is_client_error() || s.is_server_error())
-            .unwrap_or(StatusCode::FORBIDDEN)
+    /// ```
+    /// use sendfile_actix::{Backend, DeniedStatus, SendFileConfig};
+    ///
+    /// assert_eq!(SendFileConfig::new(Backend::Simple).denied(), DeniedStatus::FORBIDDEN);
+    /// ```
+    pub fn denied(&self) -> DeniedStatus {
+        self.denied
+    }
+
+    /// `err` with the error handler's response for `req`, when there is a handler.
+    pub(crate) fn render(&self, err: SendFileError, req: &HttpRequest) -> SendFileError {
+        match &self.error_handler {
+            Some(handler) => {
+                let response = (handler.0)(&err, req);
+                err.with_response(response)
+            }
+            None => err,
+        }
+    }
+
+    /// Whether `other` is this configuration or a clone of it.
+    fn is_same(&self, other: &SendFileConfig) -> bool {
+        self.inner.is_same(&other.inner)
+            && self.denied == other.denied
+            && match (&self.error_handler, &other.error_handler) {
+                (Some(a), Some(b)) => Arc::ptr_eq(&a.0, &b.0),
+                (None, None) => true,
+                _ => false,
+            }
     }
 
     /// The framework-neutral configuration underneath.
@@ -279,7 +381,7 @@ impl SendFileConfig {
             .app_data::<web::Data<SendFileConfig>>()
             .map(|d| d.get_ref());
         match (plain, data) {
-            (Some(plain), Some(data)) if !plain.inner.is_same(&data.inner) => {
+            (Some(plain), Some(data)) if !plain.is_same(data) => {
                 Err(ConfigError::new(
                     "SendFileConfig",
                     format!(
@@ -306,6 +408,10 @@ impl SendFileConfig {
 
 impl From<Config> for SendFileConfig {
     fn from(inner: Config) -> Self {
-        SendFileConfig { inner }
+        SendFileConfig {
+            inner,
+            denied: DeniedStatus::FORBIDDEN,
+            error_handler: None,
+        }
     }
 }

@@ -4,12 +4,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use actix_web::body::{BoxBody, SizedStream};
+use actix_web::http::header::ContentEncoding;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method as HttpMethod, StatusCode};
+use actix_web::mime::Mime;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use sendfile_core::engine::{Method, Request};
-use sendfile_core::nginx::{AccelExpires, LimitRate};
-use sendfile_core::{Backend, Body, DispositionType, FileRequest, Plan, ResolvedFile};
+use sendfile_core::nginx::NginxOptions;
+use sendfile_core::{
+    Backend, Body, ContentCoding, DispositionType, FileRequest, Plan, ResolvedFile,
+};
 
 use crate::body::{FileStream, StreamLimits};
 use crate::config::SendFileConfig;
@@ -83,48 +87,78 @@ impl SendFile {
     }
 
     /// The Content-Type (default: guessed from the name, `application/octet-stream` when
-    /// unknown).
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.request.content_type = Some(content_type.into());
+    /// unknown). actix-web re-exports the `mime` crate as `actix_web::mime`; an actix-web
+    /// `ContentType(mime)` header gives its `Mime` as `.0`.
+    ///
+    /// ```
+    /// use actix_web::mime;
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("export.data").content_type(mime::TEXT_CSV_UTF_8);
+    /// let other = SendFile::new("export.data").content_type("text/csv".parse().unwrap());
+    /// # drop((file, other));
+    /// ```
+    pub fn content_type(mut self, content_type: Mime) -> Self {
+        self.request.content_type = Some(content_type);
         self
     }
 
-    /// The Content-Encoding of the stored bytes (never guessed from the extension). Sent by the
-    /// in-process backends only: an offload response never carries one, since the front server
-    /// sends the raw file.
-    pub fn content_encoding(mut self, encoding: impl Into<String>) -> Self {
-        self.request.content_encoding = Some(encoding.into());
+    /// The Content-Encoding of the stored bytes (never guessed from the extension):
+    /// `ContentEncoding::Identity`, the default, sends none. Sent by the in-process backends
+    /// only: an offload response never carries one, since the front server sends the raw file.
+    ///
+    /// ```
+    /// use actix_web::http::header::ContentEncoding;
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("logs/today.log.gz")
+    ///     .content_type("text/plain".parse().unwrap())
+    ///     .content_encoding(ContentEncoding::Gzip);
+    /// # drop(file);
+    /// ```
+    pub fn content_encoding(mut self, encoding: ContentEncoding) -> Self {
+        self.request.content_encoding = match encoding {
+            ContentEncoding::Identity => None,
+            ContentEncoding::Gzip => Some(ContentCoding::Gzip),
+            ContentEncoding::Deflate => Some(ContentCoding::Deflate),
+            ContentEncoding::Brotli => Some(ContentCoding::Brotli),
+            ContentEncoding::Zstd => Some(ContentCoding::Zstd),
+            // A coding added to actix-web later: by its token.
+            other => ContentCoding::from_token(other.as_str()),
+        };
         self
     }
 
     /// Uses `backend` for this response instead of the configured one.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFile};
+    ///
+    /// // Served by the application even where the configuration offloads.
+    /// let file = SendFile::new("small/icon.png").backend(Backend::Simple);
+    /// # drop(file);
+    /// ```
     pub fn backend(mut self, backend: Backend) -> Self {
         self.request.backend = Some(backend);
         self
     }
 
-    /// nginx only: `X-Accel-Limit-Rate`, the download's speed limit.
-    pub fn limit_rate(mut self, rate: LimitRate) -> Self {
-        self.request.nginx.limit_rate = Some(rate);
-        self
-    }
-
-    /// nginx only: `X-Accel-Buffering`.
-    pub fn buffering(mut self, buffering: bool) -> Self {
-        self.request.nginx.buffering = Some(buffering);
-        self
-    }
-
-    /// nginx only: `X-Accel-Charset`; nginx must know the charset (a `charset` directive
-    /// somewhere in its configuration mentions it).
-    pub fn charset(mut self, charset: impl Into<String>) -> Self {
-        self.request.nginx.charset = Some(charset.into());
-        self
-    }
-
-    /// nginx only: `X-Accel-Expires`, how long nginx's own proxy cache keeps the response.
-    pub fn accel_expires(mut self, expires: AccelExpires) -> Self {
-        self.request.nginx.expires = Some(expires);
+    /// nginx only: the `X-Accel-*` extras (speed limit, buffering, charset, nginx's cache
+    /// expiry). Every other backend ignores them.
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    /// use sendfile_actix::nginx::{LimitRate, NginxOptions};
+    ///
+    /// let file = SendFile::new("videos/intro.mp4").nginx(
+    ///     NginxOptions::new()
+    ///         .limit_rate(LimitRate::BytesPerSecond(500_000))
+    ///         .buffering(false),
+    /// );
+    /// # drop(file);
+    /// ```
+    pub fn nginx(mut self, options: NginxOptions) -> Self {
+        self.request.nginx = options;
         self
     }
 
@@ -191,17 +225,16 @@ impl SendFile {
     /// # });
     /// ```
     pub fn resolve(self, req: &HttpRequest) -> Result<ResolvedSendFile, SendFileError> {
-        let resolved = SendFileConfig::from_req(req).and_then(|config| {
-            sendfile_core::resolve(config.core(), &self.request).map_err(SendFileError::from)
-        });
-        match resolved {
+        let config = SendFileConfig::from_req(req).inspect_err(SendFileError::log)?;
+        match sendfile_core::resolve(config.core(), &self.request) {
             Ok(file) => Ok(ResolvedSendFile {
                 request: self.request,
                 file,
             }),
             Err(err) => {
+                let err = SendFileError::from(err);
                 err.log();
-                Err(err)
+                Err(config.render(err, req))
             }
         }
     }
@@ -217,6 +250,64 @@ impl Responder for SendFile {
 
     fn respond_to(self, req: &HttpRequest) -> HttpResponse<Self::Body> {
         self.into_response(req)
+    }
+}
+
+/// `SendFile::new(path)`: a handler can return `path.into()`.
+///
+/// ```
+/// use std::path::PathBuf;
+/// use sendfile_actix::SendFile;
+///
+/// let file: SendFile = PathBuf::from("reports/q3.pdf").into();
+/// assert_eq!(file.path(), std::path::Path::new("reports/q3.pdf"));
+/// ```
+impl From<PathBuf> for SendFile {
+    fn from(path: PathBuf) -> Self {
+        SendFile::new(path)
+    }
+}
+
+/// `SendFile::new(path)`.
+///
+/// ```
+/// use std::path::Path;
+/// use sendfile_actix::SendFile;
+///
+/// let file = SendFile::from(Path::new("reports/q3.pdf"));
+/// # drop(file);
+/// ```
+impl From<&Path> for SendFile {
+    fn from(path: &Path) -> Self {
+        SendFile::new(path)
+    }
+}
+
+/// `SendFile::new(path)`.
+///
+/// ```
+/// use sendfile_actix::SendFile;
+///
+/// let file = SendFile::from(format!("reports/{}.pdf", "q3"));
+/// # drop(file);
+/// ```
+impl From<String> for SendFile {
+    fn from(path: String) -> Self {
+        SendFile::new(path)
+    }
+}
+
+/// `SendFile::new(path)`.
+///
+/// ```
+/// use sendfile_actix::SendFile;
+///
+/// let file = SendFile::from("reports/q3.pdf");
+/// # drop(file);
+/// ```
+impl From<&str> for SendFile {
+    fn from(path: &str) -> Self {
+        SendFile::new(path)
     }
 }
 
@@ -289,10 +380,7 @@ fn respond(
 ) -> HttpResponse<BoxBody> {
     match plan(req, request, file) {
         Ok((plan, limits)) => plan_to_response(plan, limits),
-        Err(err) => {
-            err.log();
-            HttpResponse::from_error(err)
-        }
+        Err(err) => err.into_response_for(req),
     }
 }
 

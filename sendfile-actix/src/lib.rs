@@ -222,7 +222,8 @@
 //! Implement [`CustomBackend`]: it gets the resolved file and returns the headers.
 //!
 //! ```
-//! use sendfile_actix::{Backend, CustomBackend, Error, Header, ResolvedFile, SendFileConfig};
+//! use sendfile_actix::sendfile_core::{CustomBackend, Error, Header, ResolvedFile};
+//! use sendfile_actix::{Backend, SendFileConfig};
 //!
 //! #[derive(Debug)]
 //! struct LiteSpeed;
@@ -230,7 +231,7 @@
 //! impl CustomBackend for LiteSpeed {
 //!     fn name(&self) -> &str { "litespeed" }
 //!     fn headers(&self, file: &ResolvedFile) -> Result<Vec<Header>, Error> {
-//!         let path = sendfile_actix::percent_encode_path(file.relative_path_bytes());
+//!         let path = sendfile_actix::sendfile_core::encode::percent_encode_path(file.relative_path_bytes());
 //!         Ok(vec![Header::new("X-LiteSpeed-Location", format!("/protected/{path}"))])
 //!     }
 //! }
@@ -278,27 +279,36 @@
 
 mod body;
 mod config;
+mod denied;
 mod error;
 mod file;
 mod limits;
+mod routing;
 pub mod test;
 
 pub mod doctor;
 pub mod protected;
 
 pub use config::SendFileConfig;
+pub use denied::DeniedStatus;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
 pub use limits::on_connect;
-pub use sendfile_core::deploy;
-pub use sendfile_core::encode::percent_encode_path;
+pub use routing::{Files, route};
 pub use sendfile_core::engine::RangeLimits;
-pub use sendfile_core::nginx::{AccelExpires, LimitRate};
-pub use sendfile_core::{
-    Backend, ConfigError, CustomBackend, DispositionType, Error, Header, NotFoundReason,
-    ResolvedFile,
-};
-pub use sendfile_core::{Offload, object, s3};
+pub use sendfile_core::{Backend, ConfigError};
+pub use sendfile_core::{deploy, object, s3};
+
+/// The framework-neutral engine underneath, for what this crate's items mention without
+/// re-exporting: the core error a [`SendFileError`] wraps ([`SendFileError::inner`]), and what
+/// a [`CustomBackend`](sendfile_core::CustomBackend) implements. Always the version this crate
+/// was built with.
+pub use sendfile_core;
+
+/// nginx's `X-Accel-*` extras, given to [`SendFile::nginx`].
+pub mod nginx {
+    pub use sendfile_core::nginx::{AccelExpires, LimitRate, NginxOptions};
+}
 
 #[cfg(feature = "macros")]
 pub use sendfile_macros::protected_file;

@@ -30,9 +30,9 @@
 //! # let _ = actix_web::App::new().service(download);
 //! ```
 
-pub use actix_web::http::StatusCode;
 pub use actix_web::{Error, HttpRequest};
 
+pub use crate::DeniedStatus;
 use crate::{SendFile, SendFileError};
 
 /// What a protected handler may return: [`SendFile`], or `Result<SendFile, E>` with
@@ -82,12 +82,24 @@ impl<E: Into<Error>> CheckOutput for Result<bool, E> {
 }
 
 /// The error of a denied download, logged: answered with `status` when given, else with the
-/// `denied_status` of the request's [`SendFileConfig`](crate::SendFileConfig), else 403.
-pub fn deny(req: &HttpRequest, status: Option<StatusCode>) -> Error {
-    let err = match status {
-        Some(status) => SendFileError::denied(status),
-        None => SendFileError::denied_for(req),
-    };
+/// `denied_status` of the request's [`SendFileConfig`](crate::SendFileConfig), else 403; through
+/// the configuration's [`error_handler`](crate::SendFileConfig::error_handler) when it has one.
+///
+/// ```
+/// use actix_web::test;
+/// use sendfile_actix::protected::{DeniedStatus, deny};
+///
+/// let req = test::TestRequest::default().to_http_request();
+/// let err = deny(&req, Some(DeniedStatus::NOT_FOUND));
+/// assert_eq!(err.as_response_error().status_code(), 404);
+/// ```
+pub fn deny(req: &HttpRequest, status: Option<DeniedStatus>) -> Error {
+    let config = crate::SendFileConfig::from_req(req).ok();
+    let status = status.or(config.map(|c| c.denied())).unwrap_or_default();
+    let err = SendFileError::denied(status);
     err.log();
-    err.into()
+    match config {
+        Some(config) => config.render(err, req).into(),
+        None => err.into(),
+    }
 }

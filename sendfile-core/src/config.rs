@@ -98,7 +98,6 @@ pub struct Config {
     url: Option<Result<UrlPrefix, ConfigError>>,
     check_file_exists: bool,
     follow_symlinks: bool,
-    denied_status: u16,
     range_limits: RangeLimits,
     /// Shared by clones: the root standing at `root`, looked at again now and then. Every
     /// builder method replaces it, so that it also tells a configuration from its variants
@@ -120,7 +119,6 @@ impl Config {
             url: None,
             check_file_exists: true,
             follow_symlinks: true,
-            denied_status: 403,
             range_limits: RangeLimits::default(),
             watch: Arc::default(),
             store: None,
@@ -168,15 +166,6 @@ impl Config {
     #[must_use]
     pub fn follow_symlinks(mut self, follow: bool) -> Self {
         self.follow_symlinks = follow;
-        self.watch = Arc::default();
-        self
-    }
-
-    /// The status of a download denied by a permission check (default 403; 404 hides that the
-    /// file exists).
-    #[must_use]
-    pub fn denied_status(mut self, status: u16) -> Self {
-        self.denied_status = status;
         self.watch = Arc::default();
         self
     }
@@ -362,8 +351,7 @@ impl Config {
     }
 
     /// Checks the configuration: a root that is an existing directory the process can search
-    /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one, a
-    /// denied status that is an HTTP error status.
+    /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !self.check_object_store(&self.backend)? {
             self.open_root()?;
@@ -379,15 +367,6 @@ impl Config {
             return Err(ConfigError::new(
                 "SENDFILE_MAX_STREAMS",
                 "is zero, which refuses every download; use a count such as 1000, or leave it unset for no cap",
-            ));
-        }
-        if !(400..=599).contains(&self.denied_status) {
-            return Err(ConfigError::new(
-                "denied_status",
-                format!(
-                    "{} is not an error status; use 403 or 404",
-                    self.denied_status
-                ),
             ));
         }
         Ok(())
@@ -432,11 +411,6 @@ impl Config {
     /// Whether symlinks inside the root are followed.
     pub fn follows_symlinks(&self) -> bool {
         self.follow_symlinks
-    }
-
-    /// The status of a denied download.
-    pub fn denied(&self) -> u16 {
-        self.denied_status
     }
 
     /// The multi-range limits.
@@ -706,21 +680,6 @@ mod tests {
     }
 
     #[test]
-    fn denied_status_must_be_an_error_status() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = Config::new(Backend::Simple)
-            .root(dir.path())
-            .denied_status(200)
-            .validate();
-        assert_eq!(e.unwrap_err().setting, "denied_status");
-        Config::new(Backend::Simple)
-            .root(dir.path())
-            .denied_status(404)
-            .validate()
-            .unwrap();
-    }
-
-    #[test]
     fn missing_root_is_a_config_error_not_a_404() {
         let e = Config::new(Backend::Simple).open_root().unwrap_err();
         assert_eq!(e.setting, "SENDFILE_ROOT");
@@ -736,7 +695,6 @@ mod tests {
         assert!(base.is_same(&base.clone()));
         assert!(!base.is_same(&base.clone().url("/b")));
         assert!(!base.is_same(&base.clone().with_backend(Backend::Caddy)));
-        assert!(!base.is_same(&base.clone().denied_status(404)));
         assert!(!base.is_same(&base.clone().check_file_exists(false)));
     }
 

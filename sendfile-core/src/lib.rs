@@ -19,6 +19,7 @@
 //! No type of any HTTP framework appears in this API: adapters translate.
 
 pub mod backend;
+mod coding;
 pub mod config;
 pub mod confine;
 pub mod deploy;
@@ -39,6 +40,7 @@ pub mod streams;
 pub mod watch;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
+pub use coding::ContentCoding;
 pub use config::{Config, UrlPrefix};
 pub use confine::{Access, ResolvedFile, Root};
 pub use disposition::DispositionType;

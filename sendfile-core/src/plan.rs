@@ -5,6 +5,7 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use crate::backend::Backend;
+use crate::coding::ContentCoding;
 use crate::disposition::DispositionType;
 use crate::engine::Segment;
 use crate::nginx::NginxOptions;
@@ -44,9 +45,9 @@ pub struct FileRequest {
     /// The name the browser shows or saves; default: the file's own name.
     pub filename: Option<String>,
     /// The Content-Type; default: guessed from the name.
-    pub content_type: Option<String>,
-    /// The Content-Encoding; default: none (never guessed).
-    pub content_encoding: Option<String>,
+    pub content_type: Option<mime::Mime>,
+    /// The Content-Encoding of the stored bytes; default: none (never guessed).
+    pub content_encoding: Option<ContentCoding>,
     /// A per-request backend, overriding the configuration's.
     pub backend: Option<Backend>,
     /// nginx's `X-Accel-*` extras (nginx backend only).

@@ -79,8 +79,9 @@ pub fn plan_resolved(
     let download_name = download_name(request, &file);
     let content_type = match &request.content_type {
         Some(ct) => {
+            let ct = ct.as_ref();
             check_header_value("Content-Type", ct.as_bytes())?;
-            ct.clone()
+            ct.to_owned()
         }
         // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
         None => content_type_for(Path::new(saved_name(&download_name).as_ref())),
@@ -153,9 +154,8 @@ fn plan_in_process(
     if !representation {
         headers.clear();
     }
-    if let Some(encoding) = request.content_encoding.as_ref().filter(|_| representation) {
-        check_header_value("Content-Encoding", encoding.as_bytes())?;
-        headers.push(Header::new("Content-Encoding", encoding.clone()));
+    if let Some(encoding) = request.content_encoding.filter(|_| representation) {
+        headers.push(Header::new("Content-Encoding", encoding.as_str()));
     }
     for h in decision.headers {
         if h.name.eq_ignore_ascii_case("Content-Type") {
