@@ -29,7 +29,8 @@ pub struct SendFileError {
     error: Error,
     status: StatusCode,
     /// The response of the configuration's error handler, taken when the error is answered.
-    rendered: Option<RefCell<Option<HttpResponse>>>,
+    /// Boxed: an error stays small on the paths that never have one.
+    rendered: Option<Box<RefCell<Option<HttpResponse>>>>,
 }
 
 impl SendFileError {
@@ -157,7 +158,7 @@ impl SendFileError {
 
     /// This error answered with `response` (the error handler's).
     pub(crate) fn with_response(mut self, response: HttpResponse) -> Self {
-        self.rendered = Some(RefCell::new(Some(response)));
+        self.rendered = Some(Box::new(RefCell::new(Some(response))));
         self
     }
 
@@ -245,7 +246,7 @@ impl std::error::Error for SendFileError {
 
 impl ResponseError for SendFileError {
     fn status_code(&self) -> StatusCode {
-        match self.rendered.as_ref().map(RefCell::borrow) {
+        match self.rendered.as_deref().map(RefCell::borrow) {
             Some(rendered) => rendered.as_ref().map_or(self.status, HttpResponse::status),
             None => self.status,
         }

@@ -294,7 +294,7 @@ pub use denied::DeniedStatus;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
 pub use limits::on_connect;
-pub use routing::{Files, route};
+pub use routing::{Files, resource, route};
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::{Backend, ConfigError};
 pub use sendfile_core::{deploy, object, s3};

@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, Route, guard, web};
+use actix_web::{
+    FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder, Route, guard, web,
+};
 use sendfile_core::{Error, NotFoundReason};
 
 use crate::protected::{CheckOutput, deny};
@@ -17,8 +19,9 @@ use crate::{ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
 ///
 /// actix-web's `#[get]` and `web::get()` route GET only, while front servers forward the HEAD
 /// requests of clients (download managers, link checkers) to the application, which should
-/// answer them as it answers GET (headers, no body). Other methods get `405 Method Not
-/// Allowed` from the resource.
+/// answer them as it answers GET (headers, no body). In a `web::resource`, other methods get
+/// `405 Method Not Allowed`; [`resource`] is the shortcut. (`App::route(path, route())` moves
+/// the route's guard to the resource it makes, so there other methods fall through to 404.)
 ///
 /// With the route attributes, list both methods instead:
 /// `#[route("/files/{name}", method = "GET", method = "HEAD")]`.
@@ -37,21 +40,58 @@ use crate::{ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
 /// # std::fs::write(dir.path().join("reports/q3.pdf"), b"%PDF-1.7").unwrap();
 /// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
 /// let app = test::init_service(
-///     App::new()
-///         .app_data(config)
-///         .route("/reports/{name}", sendfile_actix::route().to(report)),
+///     App::new().app_data(config).service(
+///         web::resource("/reports/{name}").route(sendfile_actix::route().to(report)),
+///     ),
 /// )
 /// .await;
 /// let head = test::TestRequest::default().method(actix_web::http::Method::HEAD);
 /// let res = test::call_service(&app, head.uri("/reports/q3.pdf").to_request()).await;
 /// assert_eq!(res.status(), 200);
-/// assert_eq!(res.headers().get("content-length").unwrap(), "8");
 /// let post = test::TestRequest::post().uri("/reports/q3.pdf").to_request();
 /// assert_eq!(test::call_service(&app, post).await.status(), 405);
 /// # });
 /// ```
 pub fn route() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// A resource at `path` whose `handler` answers GET and HEAD ([`route`]); other methods get
+/// `405 Method Not Allowed`.
+///
+/// ```
+/// use actix_web::{App, test, web};
+/// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+///
+/// async fn report(name: web::Path<String>) -> SendFile {
+///     SendFile::new(format!("reports/{name}")).attachment()
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # std::fs::create_dir(dir.path().join("reports")).unwrap();
+/// # std::fs::write(dir.path().join("reports/q3.pdf"), b"%PDF-1.7").unwrap();
+/// let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+/// let app = test::init_service(
+///     App::new()
+///         .app_data(config)
+///         .service(sendfile_actix::resource("/reports/{name}", report)),
+/// )
+/// .await;
+/// let head = test::TestRequest::default().method(actix_web::http::Method::HEAD);
+/// let res = test::call_service(&app, head.uri("/reports/q3.pdf").to_request()).await;
+/// assert_eq!(res.headers().get("x-accel-redirect").unwrap(), "/protected/reports/q3.pdf");
+/// let delete = test::TestRequest::delete().uri("/reports/q3.pdf").to_request();
+/// assert_eq!(test::call_service(&app, delete).await.status(), 405);
+/// # });
+/// ```
+pub fn resource<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path).route(route().to(handler))
 }
 
 /// A directory tree mounted at a path prefix, each file served through the configured
