@@ -219,7 +219,7 @@
 //!
 //! ## A custom backend
 //!
-//! Implement [`CustomBackend`]: it gets the resolved file and returns the headers.
+//! Implement [`CustomBackend`](sendfile_core::CustomBackend): it gets the resolved file and returns the headers.
 //!
 //! ```
 //! use sendfile_actix::sendfile_core::{CustomBackend, Error, Header, ResolvedFile};
@@ -239,12 +239,20 @@
 //! let config = SendFileConfig::new(Backend::custom(LiteSpeed)).root("/srv/files");
 //! ```
 //!
-//! # HEAD requests
+//! # HEAD requests, and whole directories
 //!
 //! actix-web's `#[get]` routes GET only, and front servers forward HEAD requests to the
-//! application. Register download routes for both:
-//! `#[route("/files/{name}", method = "GET", method = "HEAD")]`, or
-//! `web::resource(..).route(web::get().to(h)).route(web::head().to(h))`.
+//! application. Register download routes for both: [`resource`]`(path, handler)`,
+//! [`route()`] in a `web::resource`, or
+//! `#[route("/files/{name}", method = "GET", method = "HEAD")]`.
+//!
+//! [`Files`] mounts a directory tree below the root at a URL prefix, behind an async
+//! permission check, as actix-files' `Files` does for public files.
+//!
+//! # Error pages
+//!
+//! [`SendFileConfig::error_handler`] renders the application's own pages for denied, missing
+//! and overloaded downloads.
 //!
 //! # Configuration from the environment
 //!
