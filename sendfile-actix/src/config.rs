@@ -64,11 +64,27 @@ impl fmt::Debug for ErrorHandler {
 
 impl SendFileConfig {
     /// A configuration for `backend`; set at least [`root`](Self::root).
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// let config = SendFileConfig::new(Backend::XSendfile).root("/srv/files");
+    /// assert_eq!(config.backend(), &Backend::XSendfile);
+    /// ```
     pub fn new(backend: Backend) -> Self {
         SendFileConfig::from(Config::new(backend))
     }
 
     /// The directory every file is served from (`SENDFILE_ROOT`). Required.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    /// config.validate().unwrap();
+    /// assert!(SendFileConfig::new(Backend::Simple).validate().is_err());   // no root
+    /// ```
     #[must_use]
     pub fn root(self, root: impl AsRef<Path>) -> Self {
         SendFileConfig {
@@ -79,6 +95,15 @@ impl SendFileConfig {
 
     /// The front server's internal URL prefix (`SENDFILE_URL`), required by the `nginx`,
     /// `mod_wsgi` and `caddy` backends.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Nginx).root(dir.path());
+    /// assert_eq!(config.validate().unwrap_err().setting, "SENDFILE_URL");
+    /// config.url("/protected").validate().unwrap();
+    /// ```
     #[must_use]
     pub fn url(self, url: impl AsRef<str>) -> Self {
         SendFileConfig {
@@ -91,6 +116,16 @@ impl SendFileConfig {
     /// default true). With false a file that only the front server has can be named (nginx
     /// proxying to object storage, say); confinement is then lexical, and what exists
     /// of the path locally must not lead out of the root through a symlink.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// let config = SendFileConfig::new(Backend::Nginx)
+    ///     .root("/srv/files")
+    ///     .url("/protected")
+    ///     .check_file_exists(false);
+    /// # drop(config);
+    /// ```
     #[must_use]
     pub fn check_file_exists(self, check: bool) -> Self {
         SendFileConfig {
@@ -181,6 +216,17 @@ impl SendFileConfig {
     /// releases/N` deploy).
     ///
     /// [`ResolvedSendFile::relative_path`]: crate::ResolvedSendFile::relative_path
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// // Users upload into the root: a link they plant must never stand for another file.
+    /// let config = SendFileConfig::new(Backend::Simple)
+    ///     .root("/srv/uploads")
+    ///     .follow_symlinks(false);
+    /// # drop(config);
+    /// ```
+    ///
     #[must_use]
     pub fn follow_symlinks(self, follow: bool) -> Self {
         SendFileConfig {
@@ -231,6 +277,15 @@ impl SendFileConfig {
     }
 
     /// Limits on multi-range requests served by the in-process backends.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, RangeLimits, SendFileConfig};
+    ///
+    /// let config = SendFileConfig::new(Backend::Simple)
+    ///     .root("/srv/files")
+    ///     .range_limits(RangeLimits::default());
+    /// # drop(config);
+    /// ```
     #[must_use]
     pub fn range_limits(self, limits: RangeLimits) -> Self {
         SendFileConfig {
@@ -293,6 +348,12 @@ impl SendFileConfig {
     /// `SENDFILE_MAX_STREAMS` (and, for a bucket, `SENDFILE_S3_*` and the `AWS_*` credentials:
     /// see [`object_store`](Self::object_store)), and validates the result. The error names
     /// the setting at fault and the fix.
+    ///
+    /// ```no_run
+    /// // SENDFILE_BACKEND=nginx SENDFILE_ROOT=/srv/files SENDFILE_URL=/protected
+    /// let config = sendfile_actix::SendFileConfig::from_env().unwrap_or_else(|e| panic!("{e}"));
+    /// # drop(config);
+    /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(SendFileConfig::from(Config::from_env()?))
     }
@@ -323,11 +384,24 @@ impl SendFileConfig {
     /// The root stays a path: when another directory comes to stand there (a deploy flipping a
     /// `current` symlink, a restore), requests use it within a second. While nothing valid
     /// stands there, downloads are answered 503 and the reason is logged once.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// let err = SendFileConfig::new(Backend::Simple).root("/").validate().unwrap_err();
+    /// assert_eq!(err.setting, "SENDFILE_ROOT");
+    /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.inner.validate()
     }
 
     /// The configured backend.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// assert!(SendFileConfig::new(Backend::Simple).backend().is_in_process());
+    /// ```
     pub fn backend(&self) -> &Backend {
         self.inner.backend()
     }
@@ -366,6 +440,13 @@ impl SendFileConfig {
     }
 
     /// The framework-neutral configuration underneath.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// let config = SendFileConfig::new(Backend::Nginx).root("/srv/files").url("/protected");
+    /// assert_eq!(config.core().backend(), &Backend::Nginx);
+    /// ```
     pub fn core(&self) -> &Config {
         &self.inner
     }
@@ -375,6 +456,19 @@ impl SendFileConfig {
     ///
     /// Fails closed, with an error that says what to change, when there is none, or when
     /// both forms apply with different configurations (see the type's documentation).
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFileConfig};
+    ///
+    /// let req = test::TestRequest::default()
+    ///     .app_data(SendFileConfig::new(Backend::Simple).root("/srv/files"))
+    ///     .to_http_request();
+    /// assert_eq!(SendFileConfig::from_req(&req).unwrap().backend(), &Backend::Simple);
+    ///
+    /// let bare = test::TestRequest::default().to_http_request();
+    /// assert!(SendFileConfig::from_req(&bare).is_err());   // fails closed: 500
+    /// ```
     pub fn from_req(req: &HttpRequest) -> Result<&SendFileConfig, SendFileError> {
         let plain = req.app_data::<SendFileConfig>();
         let data = req

@@ -32,12 +32,33 @@ pub struct DeniedStatus(StatusCode);
 
 impl DeniedStatus {
     /// 403 Forbidden, the default.
+    ///
+    /// ```
+    /// use sendfile_actix::DeniedStatus;
+    ///
+    /// assert_eq!(DeniedStatus::FORBIDDEN.status().as_u16(), 403);
+    /// ```
     pub const FORBIDDEN: DeniedStatus = DeniedStatus(StatusCode::FORBIDDEN);
     /// 404 Not Found: a denied file looks like a missing one.
+    ///
+    /// ```
+    /// use sendfile_actix::DeniedStatus;
+    ///
+    /// assert_eq!(DeniedStatus::NOT_FOUND.status().as_u16(), 404);
+    /// ```
     pub const NOT_FOUND: DeniedStatus = DeniedStatus(StatusCode::NOT_FOUND);
 
     /// `status`, when it is an error status (400 to 599). The error names the setting
     /// (`denied_status`) and the fix.
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use sendfile_actix::DeniedStatus;
+    ///
+    /// assert!(DeniedStatus::new(StatusCode::UNAUTHORIZED).is_ok());
+    /// let err = DeniedStatus::new(StatusCode::FOUND).unwrap_err();
+    /// assert_eq!(err.to_string(), "sendfile configuration: denied_status: 302 is not an error status; use 403 or 404");
+    /// ```
     pub fn new(status: StatusCode) -> Result<Self, ConfigError> {
         if status.is_client_error() || status.is_server_error() {
             Ok(DeniedStatus(status))

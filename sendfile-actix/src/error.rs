@@ -25,6 +25,19 @@ use crate::{DeniedStatus, SendFileConfig};
 /// [`denied_for`](Self::denied_for), and every response the library builds) answers with the
 /// handler's response instead: returning it from a handler, or `?` into `actix_web::Error`,
 /// shows the application's page.
+///
+/// ```
+/// use actix_web::{ResponseError, test};
+/// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+///
+/// # let dir = tempfile::tempdir().unwrap();
+/// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+/// let req = test::TestRequest::default().app_data(config).to_http_request();
+/// let err = SendFile::new("../../etc/passwd").resolve(&req).unwrap_err();
+/// assert_eq!(err.status_code(), 404);
+/// let res = err.error_response();
+/// assert_eq!(res.headers().get("content-type").unwrap(), "text/plain; charset=utf-8");
+/// ```
 pub struct SendFileError {
     error: Error,
     status: StatusCode,
@@ -162,12 +175,32 @@ impl SendFileError {
         self
     }
 
-    /// The underlying error.
+    /// The underlying error, from the core.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::sendfile_core::{Error, NotFoundReason};
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let err = SendFile::new("missing.pdf").resolve(&req).unwrap_err();
+    /// assert!(matches!(err.inner(), Error::NotFound { reason: NotFoundReason::Missing, .. }));
+    /// ```
     pub fn inner(&self) -> &Error {
         &self.error
     }
 
     /// Takes the underlying error.
+    ///
+    /// ```
+    /// use sendfile_actix::sendfile_core::Error;
+    /// use sendfile_actix::{DeniedStatus, SendFileError};
+    ///
+    /// let err = SendFileError::denied(DeniedStatus::FORBIDDEN);
+    /// assert!(matches!(err.into_inner(), Error::Forbidden));
+    /// ```
     pub fn into_inner(self) -> Error {
         self.error
     }

@@ -59,6 +59,13 @@ pub struct SendFile {
 impl SendFile {
     /// The file at `path`: relative to the configured root, or absolute inside it. With a
     /// bucket ([`SendFileConfig::object_store`]), the object's key below the prefix.
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("reports/q3.pdf");
+    /// assert_eq!(file.path(), std::path::Path::new("reports/q3.pdf"));
+    /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
         SendFile {
             request: FileRequest::new(path),
@@ -66,6 +73,13 @@ impl SendFile {
     }
 
     /// Asks the browser to save the file (`Content-Disposition: attachment`).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("reports/q3.pdf").attachment();
+    /// # drop(file);
+    /// ```
     pub fn attachment(mut self) -> Self {
         self.request.disposition = DispositionType::Attachment;
         self
@@ -73,6 +87,13 @@ impl SendFile {
 
     /// Asks the browser to show the file when it can (`Content-Disposition: inline`, the
     /// default).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("photos/cat.jpg").inline();
+    /// # drop(file);
+    /// ```
     pub fn inline(mut self) -> Self {
         self.request.disposition = DispositionType::Inline;
         self
@@ -81,6 +102,13 @@ impl SendFile {
     /// The name the browser shows or saves (default: the name of the file sent, symlinks
     /// resolved, as the permission check saw it). Any text works: an ASCII fallback and the
     /// exact UTF-8 name are both sent.
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("exports/7f3a9c.csv").attachment().filename("Ventes été.csv");
+    /// # drop(file);
+    /// ```
     pub fn filename(mut self, name: impl Into<String>) -> Self {
         self.request.filename = Some(name.into());
         self
@@ -163,6 +191,12 @@ impl SendFile {
     }
 
     /// The path as given to [`new`](Self::new).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// assert_eq!(SendFile::new("a/b.txt").path(), std::path::Path::new("a/b.txt"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.request.path
     }
@@ -240,6 +274,18 @@ impl SendFile {
     }
 
     /// Builds the response for `req`, as the [`Responder`] implementation does.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
+    /// let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let res = SendFile::new("a.txt").into_response(&req);
+    /// assert_eq!(res.headers().get("x-accel-redirect").unwrap(), "/protected/a.txt");
+    /// ```
     pub fn into_response(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
         respond(req, &self.request, None)
     }
@@ -317,6 +363,22 @@ impl From<&str> for SendFile {
 /// As a [`Responder`] it sends the file that was resolved: the offload backends name its real
 /// location (symlinks resolved), and the in-process backends stream from the descriptor opened
 /// when it was resolved, so renaming or replacing files afterwards changes nothing.
+///
+/// ```
+/// use actix_web::test;
+/// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+///
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let root = dir.path().canonicalize().unwrap();
+/// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+/// # std::fs::create_dir_all(root.join("public")).unwrap();
+/// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+/// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+/// let config = SendFileConfig::new(Backend::Simple).root(&root);
+/// let req = test::TestRequest::default().app_data(config).to_http_request();
+/// let file = SendFile::new("public/link").resolve(&req).unwrap();
+/// assert_eq!(file.relative_path(), std::path::Path::new("users/alice/notes.txt"));
+/// ```
 #[derive(Debug)]
 #[must_use = "a ResolvedSendFile does nothing unless returned from a handler"]
 pub struct ResolvedSendFile {
@@ -329,6 +391,22 @@ impl ResolvedSendFile {
     /// request of `public/link` when `public/link -> ../users/alice/notes.txt`. This is the
     /// path an application stores (in a database, say) and checks permissions on. It is
     /// relative, never empty, and has only normal components (no `.`, `..` or root).
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.relative_path(), std::path::Path::new("users/alice/notes.txt"));
+    /// ```
     pub fn relative_path(&self) -> &Path {
         self.file.relative_path()
     }
@@ -337,11 +415,43 @@ impl ResolvedSendFile {
     /// [`relative_path`](Self::relative_path). With a bucket
     /// ([`SendFileConfig::object_store`]), `relative_path` is the key below the prefix and
     /// this is the full key, prefix included.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.path(), root.join("users/alice/notes.txt"));
+    /// ```
     pub fn path(&self) -> &Path {
         self.file.path()
     }
 
     /// The path as given to [`SendFile::new`].
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.requested_path(), std::path::Path::new("public/link"));
+    /// ```
     pub fn requested_path(&self) -> &Path {
         &self.request.path
     }
@@ -349,16 +459,65 @@ impl ResolvedSendFile {
     /// The file's size in bytes, when it was looked at (always, unless an offload backend runs
     /// with `check_file_exists(false)` and the file is missing locally, or the file is an
     /// object in a bucket, which the library never asks the store about).
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.len(), Some(5));
+    /// ```
     pub fn len(&self) -> Option<u64> {
         self.file.metadata().map(|m| m.len)
     }
 
     /// Whether the file is known to be empty.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert!(!file.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
     }
 
     /// Builds the response for `req`, as the [`Responder`] implementation does.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// let res = file.into_response(&req);
+    /// assert_eq!(res.status(), 200);
+    /// ```
     pub fn into_response(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
         respond(req, &self.request, Some(self.file))
     }

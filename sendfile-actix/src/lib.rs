@@ -314,6 +314,15 @@ pub use sendfile_core::{deploy, object, s3};
 pub use sendfile_core;
 
 /// nginx's `X-Accel-*` extras, given to [`SendFile::nginx`].
+///
+/// ```
+/// use sendfile_actix::SendFile;
+/// use sendfile_actix::nginx::{AccelExpires, NginxOptions};
+///
+/// let file = SendFile::new("catalogue.pdf")
+///     .nginx(NginxOptions::new().expires(AccelExpires::Seconds(300)).charset("utf-8"));
+/// # drop(file);
+/// ```
 pub mod nginx {
     pub use sendfile_core::nginx::{AccelExpires, LimitRate, NginxOptions};
 }

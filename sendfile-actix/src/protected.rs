@@ -37,6 +37,14 @@ use crate::{SendFile, SendFileError};
 
 /// What a protected handler may return: [`SendFile`], or `Result<SendFile, E>` with
 /// `E: Into<actix_web::Error>`.
+///
+/// ```
+/// use sendfile_actix::SendFile;
+/// use sendfile_actix::protected::HandlerOutput;
+///
+/// let out: Result<SendFile, actix_web::Error> = Ok(SendFile::new("a.txt"));
+/// assert!(out.into_send_file().is_ok());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a #[protected_file] handler cannot return `{Self}`",
     label = "return `SendFile` or `Result<SendFile, E>` with `E: Into<actix_web::Error>`"
@@ -60,6 +68,14 @@ impl<E: Into<Error>> HandlerOutput for Result<SendFile, E> {
 
 /// What a permission check may return: `bool`, or `Result<bool, E>` with
 /// `E: Into<actix_web::Error>`.
+///
+/// ```
+/// use sendfile_actix::protected::CheckOutput;
+///
+/// assert!(true.into_allowed().unwrap());
+/// let failed: Result<bool, actix_web::Error> = Err(actix_web::error::ErrorUnauthorized("sign in"));
+/// assert_eq!(failed.into_allowed().unwrap_err().as_response_error().status_code(), 401);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a #[protected_file] check cannot return `{Self}`",
     label = "the check must be an `async fn(&HttpRequest, &ResolvedSendFile)` returning `bool` or `Result<bool, E>`"

@@ -179,6 +179,20 @@ where
     /// below `mount` (`"/downloads"`; `""` or `"/"` for every path), each served once `check`
     /// allowed it.
     ///
+    /// ```
+    /// use actix_web::HttpRequest;
+    /// use sendfile_actix::{Files, ResolvedSendFile};
+    ///
+    /// async fn signed_in(req: &HttpRequest, _: &ResolvedSendFile) -> bool {
+    ///     req.headers().contains_key("authorization")
+    /// }
+    ///
+    /// let app = actix_web::App::new()
+    ///     .service(Files::new("/manuals", "docs/manuals", signed_in))
+    ///     .service(Files::new("/shared", "", async |_, file| file.len() < Some(1 << 30)));
+    /// # drop(app);
+    /// ```
+    ///
     /// # Panics
     ///
     /// When `directory` is not relative, or contains `..`: a mistake in the application's

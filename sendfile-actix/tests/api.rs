@@ -305,3 +305,34 @@ async fn route_answers_get_and_head_and_refuses_other_methods() {
     let post = test::TestRequest::post().uri("/g").to_request();
     assert_eq!(test::call_service(&app, post).await.status(), 405);
 }
+
+/// A configuration and its variant with another denied status are different configurations:
+/// registered both ways, they fail closed rather than guess which is nearer.
+#[actix_web::test]
+async fn a_variant_with_another_denied_status_is_another_configuration() {
+    let t = tree();
+    let base = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let variant = base.clone().denied_status(DeniedStatus::NOT_FOUND);
+    let app = test::init_service(
+        App::new().app_data(base.clone()).service(
+            web::scope("/s")
+                .app_data(web::Data::new(variant))
+                .route("/f", web::get().to(|| async { SendFile::new("data") })),
+        ),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/s/f").to_request()).await;
+    assert_eq!(res.status(), 500);
+
+    // A clone is the same configuration.
+    let app = test::init_service(
+        App::new().app_data(base.clone()).service(
+            web::scope("/s")
+                .app_data(web::Data::new(base))
+                .route("/f", web::get().to(|| async { SendFile::new("data") })),
+        ),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/s/f").to_request()).await;
+    assert_eq!(res.status(), 200);
+}
