@@ -168,6 +168,7 @@ pub struct Files<C> {
     check: C,
     config: Option<SendFileConfig>,
     hidden_files: bool,
+    attachment: bool,
 }
 
 impl<C, R> Files<C>
@@ -217,6 +218,7 @@ where
             check,
             config: None,
             hidden_files: false,
+            attachment: false,
         }
     }
 
@@ -249,6 +251,21 @@ where
         self.hidden_files = serve;
         self
     }
+
+    /// Asks the browser to save every file (`Content-Disposition: attachment`; inline by
+    /// default), as [`SendFile::attachment`] does.
+    ///
+    /// ```
+    /// use sendfile_actix::Files;
+    ///
+    /// let files = Files::new("/exports", "exports", async |_, _| true).attachment();
+    /// let app = actix_web::App::new().service(files);
+    /// # drop(app);
+    /// ```
+    pub fn attachment(mut self) -> Self {
+        self.attachment = true;
+        self
+    }
 }
 
 impl<C> fmt::Debug for Files<C> {
@@ -258,6 +275,7 @@ impl<C> fmt::Debug for Files<C> {
             .field("directory", &self.directory)
             .field("config", &self.config)
             .field("hidden_files", &self.hidden_files)
+            .field("attachment", &self.attachment)
             .finish_non_exhaustive()
     }
 }
@@ -273,6 +291,7 @@ where
             directory: self.directory,
             check: self.check,
             hidden_files: self.hidden_files,
+            attachment: self.attachment,
         });
         let handler = move |req: HttpRequest, tail: web::Path<String>| {
             let tree = Rc::clone(&tree);
@@ -293,6 +312,7 @@ struct Tree<C> {
     directory: PathBuf,
     check: C,
     hidden_files: bool,
+    attachment: bool,
 }
 
 impl<C, R> Tree<C>
@@ -313,7 +333,13 @@ where
             )
             .into());
         };
-        let file = SendFile::new(path).resolve(&req)?;
+        let file = SendFile::new(path);
+        let file = if self.attachment {
+            file.attachment()
+        } else {
+            file
+        };
+        let file = file.resolve(&req)?;
         if !self.contains(file.relative_path()) {
             let reason = "a symbolic link leads out of the directory the Files service serves, or to a hidden name";
             return Err(not_found(&req, &tail, reason).into());

@@ -276,6 +276,24 @@ async fn a_config_of_its_own_wins_over_the_app_s() {
 }
 
 #[actix_web::test]
+async fn attachment_applies_to_every_file() {
+    let t = tree();
+    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let app = test::init_service(
+        App::new()
+            .app_data(config)
+            .service(Files::new("/files", "shared", async |_, _| true).attachment()),
+    )
+    .await;
+    let res = test::call_service(&app, get("/files/sub/b.txt").to_request()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers().get("content-disposition").unwrap(),
+        "attachment; filename=\"b.txt\""
+    );
+}
+
+#[actix_web::test]
 async fn inside_a_scope() {
     let t = tree();
     let config = SendFileConfig::new(Backend::Simple).root(&t.root);
