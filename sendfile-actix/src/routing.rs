@@ -160,7 +160,8 @@ where
 /// # });
 /// ```
 ///
-/// A closure works as well: `Files::new("/files", "shared", async |_req, file| ...)`.
+/// A closure works as well: `Files::new("/files", "shared", async |_req, file| ...)`. A
+/// runnable server: `cargo run -p sendfile-actix --example files -- <dir>`.
 #[must_use = "a Files does nothing unless registered with App::service"]
 pub struct Files<C> {
     mount: String,

@@ -336,3 +336,22 @@ async fn a_variant_with_another_denied_status_is_another_configuration() {
     let res = test::call_service(&app, test::TestRequest::get().uri("/s/f").to_request()).await;
     assert_eq!(res.status(), 200);
 }
+
+#[protected_file(allow = false, denied_status = 410)]
+async fn gone() -> SendFile {
+    SendFile::new("data")
+}
+
+/// The attribute's own `denied_status` is answered through the error handler too.
+#[actix_web::test]
+async fn the_attribute_s_denied_status_goes_through_the_error_handler() {
+    let t = tree();
+    let config = SendFileConfig::new(Backend::Simple)
+        .root(&t.root)
+        .error_handler(page);
+    let app =
+        test::init_service(App::new().app_data(config).route("/g", web::get().to(gone))).await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/g").to_request()).await;
+    assert_eq!(res.status(), 410);
+    assert_eq!(test::read_body(res).await, "<h1>410 for /g</h1>");
+}
