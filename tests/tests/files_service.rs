@@ -1,7 +1,8 @@
-//! `sendfile_actix::Files` behind nginx with the offload backend: a directory tree mounted at
-//! `/tree/` (the fixture's `public/`), each file checked by the app and sent by nginx.
+//! `sendfile_actix::Files` behind the real front servers with their offload backends: a
+//! directory tree mounted at `/tree/` (the fixture's `public/`), each file checked by the app
+//! and sent by the server.
 //!
-//! Without nginx these tests print one line and pass; with `CI=true` they fail.
+//! Without a server these tests print one line and pass; with `CI=true` they fail.
 
 use std::os::unix::fs::symlink;
 
@@ -11,16 +12,17 @@ use sendfile_e2e::fixture::{self, Fixture, HOSTILE_DIR};
 use sendfile_e2e::front::{self, Front, FrontConfig, Setup};
 use sendfile_e2e::http::{Request, Response, encode_path};
 
-/// nginx in front of the app, torn down in order on drop.
+/// A front server in front of the app, torn down in order on drop.
 struct Stack {
     front: Front,
     _app: RunningApp,
     fixture: Fixture,
+    setup: Setup,
 }
 
 impl Stack {
-    fn start() -> Option<Stack> {
-        if !front::available_or_skip(Setup::Nginx) {
+    fn start(setup: Setup) -> Option<Stack> {
+        if !front::available_or_skip(setup) {
             return None;
         }
         let fixture = Fixture::new().expect("fixture");
@@ -30,13 +32,15 @@ impl Stack {
             fixture.root.join("public/alice-notes.txt"),
         )
         .unwrap();
-        let config = SendFileConfig::new(Backend::Nginx)
-            .root(&fixture.root)
-            .url(Setup::Nginx.url().expect("nginx has a URL prefix"));
+        let backend: Backend = setup.backend_name().parse().expect("backend");
+        let mut config = SendFileConfig::new(backend).root(&fixture.root);
+        if let Some(url) = setup.url() {
+            config = config.url(url);
+        }
         config.validate().expect("valid config");
         let app = RunningApp::start(config, true).expect("app");
         let front = Front::start(&FrontConfig {
-            setup: Setup::Nginx,
+            setup,
             app: app.addr,
             root: fixture.root.clone(),
             dir: fixture.path().join("server"),
@@ -44,11 +48,12 @@ impl Stack {
             nosymfollow: None,
             site_extra: None,
         })
-        .unwrap_or_else(|e| panic!("starting nginx: {e}"));
+        .unwrap_or_else(|e| panic!("starting {setup}: {e}"));
         Some(Stack {
             front,
             _app: app,
             fixture,
+            setup,
         })
     }
 
@@ -56,9 +61,14 @@ impl Stack {
         let res = req
             .send(self.front.addr)
             .unwrap_or_else(|e| panic!("{req:?}: {e}\n{}", self.front.logs()));
+        let setup = self.setup;
         assert!(
-            res.header("X-Accel-Redirect").is_none(),
-            "the offload header reached the client:\n{res:?}"
+            res.header("X-Accel-Redirect").is_none() && res.header("X-Sendfile").is_none(),
+            "{setup}: an offload header reached the client:\n{res:?}"
+        );
+        assert!(
+            !(res.status == 200 && res.header("Location").is_some()),
+            "{setup}: the internal redirect reached the client:\n{res:?}"
         );
         assert!(
             !res.body_contains(&self.fixture.secret_marker),
@@ -72,9 +82,12 @@ impl Stack {
     }
 }
 
+/// nginx: every hard name, ranges, HEAD.
 #[test]
 fn files_are_checked_by_the_app_and_sent_by_nginx() {
-    let Some(stack) = Stack::start() else { return };
+    let Some(stack) = Stack::start(Setup::Nginx) else {
+        return;
+    };
 
     let res = stack.get("/tree/welcome.txt");
     assert_eq!(res.status, 200, "{res:?}\n{}", stack.front.logs());
@@ -106,19 +119,48 @@ fn files_are_checked_by_the_app_and_sent_by_nginx() {
     }
 }
 
+/// Every server: a file, a range, HEAD, the check, confinement, other methods.
 #[test]
-fn the_check_denies_and_the_tree_confines() {
-    let Some(stack) = Stack::start() else { return };
+fn every_server_sends_what_the_check_allowed_and_nothing_else() {
+    for setup in Setup::ALL {
+        let Some(stack) = Stack::start(setup) else {
+            continue;
+        };
+        check_server(&stack);
+    }
+}
+
+fn check_server(stack: &Stack) {
+    let setup = stack.setup;
+    let logs = || stack.front.logs();
+
+    let res = stack.get("/tree/welcome.txt");
+    assert_eq!(res.status, 200, "{setup}: {res:?}\n{}", logs());
+    assert_eq!(
+        res.body, b"Welcome! Everyone may download the files in public/.\n",
+        "{setup}"
+    );
+    let res = stack.send(&Request::get("/tree/big.bin").header("Range", "bytes=100-199"));
+    assert_eq!(res.status, 206, "{setup}: {res:?}");
+    assert_eq!(res.body, stack.fixture.big[100..200], "{setup}");
+    let res = stack.send(&Request::head("/tree/big.bin"));
+    assert_eq!(res.status, 200, "{setup}: {res:?}");
+    assert_eq!(
+        res.header("Content-Length").as_deref(),
+        Some("200000"),
+        "{setup}"
+    );
+    assert!(res.body.is_empty(), "{setup}");
 
     // The check: PDFs only with X-Staff.
-    let res = stack.get("/tree/price%20list%202026.pdf");
-    assert_eq!(res.status, 403, "{res:?}");
-    let res = stack.send(&Request::get("/tree/price%20list%202026.pdf").header("X-Staff", "1"));
-    assert_eq!(res.status, 200, "{res:?}");
-    assert!(res.body.starts_with(b"%PDF-1.4"));
+    let res = stack.get("/tree/hostile/report.pdf");
+    assert_eq!(res.status, 403, "{setup}: {res:?}");
+    let res = stack.send(&Request::get("/tree/hostile/report.pdf").header("X-Staff", "1"));
+    assert_eq!(res.status, 200, "{setup}: {res:?}\n{}", logs());
+    assert_eq!(res.body, fixture::content_for("report.pdf"), "{setup}");
 
     // Out of the tree: traversal, a link to elsewhere in the root, a link out of the root, a
-    // directory.
+    // directory, a NUL.
     for target in [
         "/tree/../users/alice/notes.txt",
         "/tree/%2e%2e/users/alice/notes.txt",
@@ -132,15 +174,18 @@ fn the_check_denies_and_the_tree_confines() {
         "/tree/nul%00.txt",
     ] {
         let res = stack.get(target);
-        assert!(res.status == 404 || res.status == 400, "{target}: {res:?}");
+        assert!(
+            res.status == 404 || res.status == 400,
+            "{setup}: {target}: {res:?}"
+        );
         assert!(
             !res.body_contains(b"Alice's private notes"),
-            "{target}: {res:?}"
+            "{setup}: {target}: {res:?}"
         );
     }
 
     // Other methods.
     let res = stack.send(&Request::new("POST", "/tree/welcome.txt").body("x"));
-    assert_eq!(res.status, 405, "{res:?}");
-    assert_eq!(res.header("Allow").as_deref(), Some("GET, HEAD"));
+    assert_eq!(res.status, 405, "{setup}: {res:?}");
+    assert_eq!(res.header("Allow").as_deref(), Some("GET, HEAD"), "{setup}");
 }
