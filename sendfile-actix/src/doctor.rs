@@ -54,6 +54,10 @@ use crate::config::SendFileConfig;
 use crate::file::SendFile;
 
 /// The health endpoint: the report of every check through the front server.
+///
+/// ```
+/// assert_eq!(sendfile_actix::doctor::REPORT_PATH, "/.well-known/sendfile-doctor/report");
+/// ```
 pub const REPORT_PATH: &str = "/.well-known/sendfile-doctor/report";
 
 /// The doctor's settings, as app data next to the [`SendFileConfig`] (all optional).
@@ -76,12 +80,28 @@ pub struct DoctorSettings {
 
 impl DoctorSettings {
     /// Sets [`probe_file`](Self::probe_file).
+    ///
+    /// ```
+    /// use sendfile_actix::doctor::DoctorSettings;
+    ///
+    /// let settings = DoctorSettings::default().probe_file("public/welcome.txt");
+    /// assert_eq!(settings.probe_file.as_deref(), Some("public/welcome.txt"));
+    /// ```
+    #[must_use]
     pub fn probe_file(mut self, relative: impl Into<String>) -> Self {
         self.probe_file = Some(relative.into());
         self
     }
 
     /// Sets [`public_url`](Self::public_url).
+    ///
+    /// ```
+    /// use sendfile_actix::doctor::DoctorSettings;
+    ///
+    /// let settings = DoctorSettings::default().public_url("http://127.0.0.1:8080/");
+    /// assert_eq!(settings.public_url.as_deref(), Some("http://127.0.0.1:8080/"));
+    /// ```
+    #[must_use]
     pub fn public_url(mut self, url: impl Into<String>) -> Self {
         self.public_url = Some(url.into());
         self
@@ -89,6 +109,14 @@ impl DoctorSettings {
 }
 
 /// Registers the doctor's routes (see the [module](self) documentation).
+///
+/// ```
+/// use actix_web::App;
+/// use sendfile_actix::doctor;
+///
+/// let app = App::new().configure(doctor::configure);
+/// # drop(app);
+/// ```
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(MANIFEST_PATH, web::get().to(manifest))
         .route(PROBE_PATH, web::get().to(probe))

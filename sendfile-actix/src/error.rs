@@ -1,5 +1,6 @@
 //! `SendFileError`: the core's errors as actix-web responses.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use actix_web::http::StatusCode;
@@ -7,7 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use sendfile_core::{Error, NotFoundReason};
 
-use crate::SendFileConfig;
+use crate::{DeniedStatus, SendFileConfig};
 
 /// An error while sending a file.
 ///
@@ -18,35 +19,201 @@ use crate::SendFileConfig;
 /// the requested path and every other request-derived value in it are escaped with
 /// [`sendfile_core::logsafe::LogSafe`], so a URL with `%0d%0a` or `%1b` cannot forge a log line
 /// or send a terminal escape sequence.
+///
+/// An error made for a request whose [`SendFileConfig`] has an
+/// [`error_handler`](SendFileConfig::error_handler) ([`SendFile::resolve`](crate::SendFile::resolve),
+/// [`denied_for`](Self::denied_for), and every response the library builds) answers with the
+/// handler's response instead: returning it from a handler, or `?` into `actix_web::Error`,
+/// shows the application's page.
+///
+/// ```
+/// use actix_web::{ResponseError, test};
+/// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+///
+/// # let dir = tempfile::tempdir().unwrap();
+/// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+/// let req = test::TestRequest::default().app_data(config).to_http_request();
+/// let err = SendFile::new("../../etc/passwd").resolve(&req).unwrap_err();
+/// assert_eq!(err.status_code(), 404);
+/// let res = err.error_response();
+/// assert_eq!(res.headers().get("content-type").unwrap(), "text/plain; charset=utf-8");
+/// ```
 pub struct SendFileError {
     error: Error,
     status: StatusCode,
+    /// The response of the configuration's error handler, taken when the error is answered.
+    /// Boxed: an error stays small on the paths that never have one.
+    rendered: Option<Box<RefCell<Option<HttpResponse>>>>,
 }
 
 impl SendFileError {
-    /// A denied download, answered with `status`.
-    pub fn denied(status: StatusCode) -> Self {
+    /// A denied download, answered with `status` (and not through an error handler: use
+    /// [`denied_for`](Self::denied_for) in a handler).
+    ///
+    /// ```
+    /// use actix_web::ResponseError;
+    /// use sendfile_actix::{DeniedStatus, SendFileError};
+    ///
+    /// let err = SendFileError::denied(DeniedStatus::NOT_FOUND);
+    /// assert_eq!(err.status_code(), 404);
+    /// ```
+    pub fn denied(status: DeniedStatus) -> Self {
         SendFileError {
             error: Error::Forbidden,
-            status,
+            status: status.status(),
+            rendered: None,
         }
     }
 
     /// A denied download, answered with the `denied_status` of the request's
-    /// [`SendFileConfig`](crate::SendFileConfig) (403 Forbidden by default, or without one).
+    /// [`SendFileConfig`] (403 Forbidden by default, or without one), through its error
+    /// handler when it has one.
+    ///
+    /// ```
+    /// use actix_web::{HttpRequest, ResponseError, test};
+    /// use sendfile_actix::{Backend, DeniedStatus, SendFileConfig, SendFileError};
+    ///
+    /// let config = SendFileConfig::new(Backend::Simple)
+    ///     .root("/srv/files")
+    ///     .denied_status(DeniedStatus::NOT_FOUND);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// assert_eq!(SendFileError::denied_for(&req).status_code(), 404);
+    /// ```
     pub fn denied_for(req: &HttpRequest) -> Self {
-        let status = SendFileConfig::from_req(req).map_or(StatusCode::FORBIDDEN, |c| c.denied());
-        SendFileError::denied(status)
+        let config = SendFileConfig::from_req(req).ok();
+        let status = config.map_or(DeniedStatus::FORBIDDEN, |c| c.denied());
+        let err = SendFileError::denied(status);
+        match config {
+            Some(config) => config.render(err, req),
+            None => err,
+        }
     }
 
-    /// The underlying error.
+    /// Whether the download was denied by a permission check (rather than the file missing,
+    /// or a configuration problem).
+    ///
+    /// ```
+    /// use sendfile_actix::{DeniedStatus, SendFileError};
+    ///
+    /// assert!(SendFileError::denied(DeniedStatus::FORBIDDEN).is_denied());
+    /// ```
+    pub fn is_denied(&self) -> bool {
+        matches!(self.error, Error::Forbidden)
+    }
+
+    /// Whether the file was not found: missing, outside the root, not a regular file, or its
+    /// path invalid (answered 404; the reason is in [`inner`](Self::inner)).
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let err = SendFile::new("missing.pdf").resolve(&req).unwrap_err();
+    /// assert!(err.is_not_found());
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.error, Error::NotFound { .. })
+    }
+
+    /// Whether the server is overloaded or its root unavailable for now (answered 503 with
+    /// `Retry-After`).
+    ///
+    /// ```
+    /// use sendfile_actix::{DeniedStatus, SendFileError};
+    ///
+    /// assert!(!SendFileError::denied(DeniedStatus::FORBIDDEN).is_unavailable());
+    /// ```
+    pub fn is_unavailable(&self) -> bool {
+        self.status == StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    /// The status the library answers this error with (the error handler's response may
+    /// have another).
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use sendfile_actix::{DeniedStatus, SendFileError};
+    ///
+    /// assert_eq!(SendFileError::denied(DeniedStatus::FORBIDDEN).status(), StatusCode::FORBIDDEN);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The library's own response to this error: the short generic text, with `Retry-After`
+    /// on a 503. Error handlers call it for the errors they leave alone.
+    ///
+    /// ```
+    /// use sendfile_actix::{DeniedStatus, SendFileError};
+    ///
+    /// let res = SendFileError::denied(DeniedStatus::FORBIDDEN).default_response();
+    /// assert_eq!(res.status(), 403);
+    /// ```
+    pub fn default_response(&self) -> HttpResponse {
+        let text = self
+            .status
+            .canonical_reason()
+            .unwrap_or(self.error.public_message());
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        ));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // The root is looked at again within a second.
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        res.body(text)
+    }
+
+    /// This error answered with `response` (the error handler's).
+    pub(crate) fn with_response(mut self, response: HttpResponse) -> Self {
+        self.rendered = Some(Box::new(RefCell::new(Some(response))));
+        self
+    }
+
+    /// The underlying error, from the core.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::sendfile_core::{Error, NotFoundReason};
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let err = SendFile::new("missing.pdf").resolve(&req).unwrap_err();
+    /// assert!(matches!(err.inner(), Error::NotFound { reason: NotFoundReason::Missing, .. }));
+    /// ```
     pub fn inner(&self) -> &Error {
         &self.error
     }
 
     /// Takes the underlying error.
+    ///
+    /// ```
+    /// use sendfile_actix::sendfile_core::Error;
+    /// use sendfile_actix::{DeniedStatus, SendFileError};
+    ///
+    /// let err = SendFileError::denied(DeniedStatus::FORBIDDEN);
+    /// assert!(matches!(err.into_inner(), Error::Forbidden));
+    /// ```
     pub fn into_inner(self) -> Error {
         self.error
+    }
+
+    /// Logs the error and answers it as the configuration for `req` says (through its error
+    /// handler, when it has one).
+    pub(crate) fn into_response_for(self, req: &HttpRequest) -> HttpResponse {
+        self.log();
+        let err = match SendFileConfig::from_req(req) {
+            Ok(config) => config.render(self, req),
+            Err(_) => self,
+        };
+        HttpResponse::from_error(err)
     }
 
     /// Writes the error to the log at a level that fits it. Each line is the escaped
@@ -73,7 +240,11 @@ impl From<Error> for SendFileError {
     fn from(error: Error) -> Self {
         let status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        SendFileError { error, status }
+        SendFileError {
+            error,
+            status,
+            rendered: None,
+        }
     }
 }
 
@@ -108,23 +279,18 @@ impl std::error::Error for SendFileError {
 
 impl ResponseError for SendFileError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        match self.rendered.as_deref().map(RefCell::borrow) {
+            Some(rendered) => rendered.as_ref().map_or(self.status, HttpResponse::status),
+            None => self.status,
+        }
     }
 
+    /// The error handler's response (once: actix-web asks for it once), else
+    /// [`default_response`](SendFileError::default_response).
     fn error_response(&self) -> HttpResponse {
-        let text = self
-            .status
-            .canonical_reason()
-            .unwrap_or(self.error.public_message());
-        let mut res = HttpResponse::build(self.status);
-        res.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        ));
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // The root is looked at again within a second.
-            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
-        }
-        res.body(text)
+        self.rendered
+            .as_ref()
+            .and_then(|rendered| rendered.borrow_mut().take())
+            .unwrap_or_else(|| self.default_response())
     }
 }

@@ -4,13 +4,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use actix_web::body::{BoxBody, SizedStream};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, ContentEncoding, HeaderName, HeaderValue};
 use actix_web::http::{Method as HttpMethod, StatusCode};
+use actix_web::mime::Mime;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use sendfile_core::StreamPermit;
 use sendfile_core::engine::{Method, Request};
-use sendfile_core::nginx::{AccelExpires, LimitRate};
-use sendfile_core::{Backend, Body, DispositionType, FileRequest, Plan, ResolvedFile};
+use sendfile_core::nginx::NginxOptions;
+use sendfile_core::{
+    Backend, Body, ContentCoding, DispositionType, FileRequest, Plan, ResolvedFile,
+};
 
 use crate::body::{FileStream, StreamLimits};
 use crate::config::SendFileConfig;
@@ -56,6 +59,13 @@ pub struct SendFile {
 impl SendFile {
     /// The file at `path`: relative to the configured root, or absolute inside it. With a
     /// bucket ([`SendFileConfig::object_store`]), the object's key below the prefix.
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("reports/q3.pdf");
+    /// assert_eq!(file.path(), std::path::Path::new("reports/q3.pdf"));
+    /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
         SendFile {
             request: FileRequest::new(path),
@@ -63,6 +73,13 @@ impl SendFile {
     }
 
     /// Asks the browser to save the file (`Content-Disposition: attachment`).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("reports/q3.pdf").attachment();
+    /// # drop(file);
+    /// ```
     pub fn attachment(mut self) -> Self {
         self.request.disposition = DispositionType::Attachment;
         self
@@ -70,6 +87,13 @@ impl SendFile {
 
     /// Asks the browser to show the file when it can (`Content-Disposition: inline`, the
     /// default).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("photos/cat.jpg").inline();
+    /// # drop(file);
+    /// ```
     pub fn inline(mut self) -> Self {
         self.request.disposition = DispositionType::Inline;
         self
@@ -78,58 +102,101 @@ impl SendFile {
     /// The name the browser shows or saves (default: the name of the file sent, symlinks
     /// resolved, as the permission check saw it). Any text works: an ASCII fallback and the
     /// exact UTF-8 name are both sent.
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("exports/7f3a9c.csv").attachment().filename("Ventes été.csv");
+    /// # drop(file);
+    /// ```
     pub fn filename(mut self, name: impl Into<String>) -> Self {
         self.request.filename = Some(name.into());
         self
     }
 
     /// The Content-Type (default: guessed from the name, `application/octet-stream` when
-    /// unknown).
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.request.content_type = Some(content_type.into());
+    /// unknown). actix-web re-exports the `mime` crate as `actix_web::mime`; an actix-web
+    /// `ContentType(mime)` header gives its `Mime` as `.0`.
+    ///
+    /// ```
+    /// use actix_web::mime;
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("export.data").content_type(mime::TEXT_CSV_UTF_8);
+    /// let other = SendFile::new("export.data").content_type("text/csv".parse().unwrap());
+    /// # drop((file, other));
+    /// ```
+    pub fn content_type(mut self, content_type: Mime) -> Self {
+        self.request.content_type = Some(content_type);
         self
     }
 
-    /// The Content-Encoding of the stored bytes (never guessed from the extension). Sent by the
-    /// in-process backends only: an offload response never carries one, since the front server
-    /// sends the raw file.
-    pub fn content_encoding(mut self, encoding: impl Into<String>) -> Self {
-        self.request.content_encoding = Some(encoding.into());
+    /// The Content-Encoding of the stored bytes (never guessed from the extension):
+    /// `ContentEncoding::Identity`, the default, sends none. Sent by the in-process backends
+    /// only: an offload response never carries one, since the front server sends the raw file.
+    ///
+    /// ```
+    /// use actix_web::http::header::ContentEncoding;
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("logs/today.log.gz")
+    ///     .content_type("text/plain".parse().unwrap())
+    ///     .content_encoding(ContentEncoding::Gzip);
+    /// # drop(file);
+    /// ```
+    pub fn content_encoding(mut self, encoding: ContentEncoding) -> Self {
+        self.request.content_encoding = match encoding {
+            ContentEncoding::Identity => None,
+            ContentEncoding::Gzip => Some(ContentCoding::Gzip),
+            ContentEncoding::Deflate => Some(ContentCoding::Deflate),
+            ContentEncoding::Brotli => Some(ContentCoding::Brotli),
+            ContentEncoding::Zstd => Some(ContentCoding::Zstd),
+            // A coding added to actix-web later: by its token.
+            other => ContentCoding::from_token(other.as_str()),
+        };
         self
     }
 
     /// Uses `backend` for this response instead of the configured one.
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, SendFile};
+    ///
+    /// // Served by the application even where the configuration offloads.
+    /// let file = SendFile::new("small/icon.png").backend(Backend::Simple);
+    /// # drop(file);
+    /// ```
     pub fn backend(mut self, backend: Backend) -> Self {
         self.request.backend = Some(backend);
         self
     }
 
-    /// nginx only: `X-Accel-Limit-Rate`, the download's speed limit.
-    pub fn limit_rate(mut self, rate: LimitRate) -> Self {
-        self.request.nginx.limit_rate = Some(rate);
-        self
-    }
-
-    /// nginx only: `X-Accel-Buffering`.
-    pub fn buffering(mut self, buffering: bool) -> Self {
-        self.request.nginx.buffering = Some(buffering);
-        self
-    }
-
-    /// nginx only: `X-Accel-Charset`; nginx must know the charset (a `charset` directive
-    /// somewhere in its configuration mentions it).
-    pub fn charset(mut self, charset: impl Into<String>) -> Self {
-        self.request.nginx.charset = Some(charset.into());
-        self
-    }
-
-    /// nginx only: `X-Accel-Expires`, how long nginx's own proxy cache keeps the response.
-    pub fn accel_expires(mut self, expires: AccelExpires) -> Self {
-        self.request.nginx.expires = Some(expires);
+    /// nginx only: the `X-Accel-*` extras (speed limit, buffering, charset, nginx's cache
+    /// expiry). Every other backend ignores them.
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    /// use sendfile_actix::nginx::{LimitRate, NginxOptions};
+    ///
+    /// let file = SendFile::new("videos/intro.mp4").nginx(
+    ///     NginxOptions::new()
+    ///         .limit_rate(LimitRate::BytesPerSecond(500_000))
+    ///         .buffering(false),
+    /// );
+    /// # drop(file);
+    /// ```
+    pub fn nginx(mut self, options: NginxOptions) -> Self {
+        self.request.nginx = options;
         self
     }
 
     /// The path as given to [`new`](Self::new).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// assert_eq!(SendFile::new("a/b.txt").path(), std::path::Path::new("a/b.txt"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.request.path
     }
@@ -192,22 +259,33 @@ impl SendFile {
     /// # });
     /// ```
     pub fn resolve(self, req: &HttpRequest) -> Result<ResolvedSendFile, SendFileError> {
-        let resolved = SendFileConfig::from_req(req).and_then(|config| {
-            sendfile_core::resolve(config.core(), &self.request).map_err(SendFileError::from)
-        });
-        match resolved {
+        let config = SendFileConfig::from_req(req).inspect_err(SendFileError::log)?;
+        match sendfile_core::resolve(config.core(), &self.request) {
             Ok(file) => Ok(ResolvedSendFile {
                 request: self.request,
                 file,
             }),
             Err(err) => {
+                let err = SendFileError::from(err);
                 err.log();
-                Err(err)
+                Err(config.render(err, req))
             }
         }
     }
 
     /// Builds the response for `req`, as the [`Responder`] implementation does.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
+    /// let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let res = SendFile::new("a.txt").into_response(&req);
+    /// assert_eq!(res.headers().get("x-accel-redirect").unwrap(), "/protected/a.txt");
+    /// ```
     pub fn into_response(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
         respond(req, &self.request, None)
     }
@@ -221,12 +299,86 @@ impl Responder for SendFile {
     }
 }
 
+/// `SendFile::new(path)`: a handler can return `path.into()`.
+///
+/// ```
+/// use std::path::PathBuf;
+/// use sendfile_actix::SendFile;
+///
+/// let file: SendFile = PathBuf::from("reports/q3.pdf").into();
+/// assert_eq!(file.path(), std::path::Path::new("reports/q3.pdf"));
+/// ```
+impl From<PathBuf> for SendFile {
+    fn from(path: PathBuf) -> Self {
+        SendFile::new(path)
+    }
+}
+
+/// `SendFile::new(path)`.
+///
+/// ```
+/// use std::path::Path;
+/// use sendfile_actix::SendFile;
+///
+/// let file = SendFile::from(Path::new("reports/q3.pdf"));
+/// # drop(file);
+/// ```
+impl From<&Path> for SendFile {
+    fn from(path: &Path) -> Self {
+        SendFile::new(path)
+    }
+}
+
+/// `SendFile::new(path)`.
+///
+/// ```
+/// use sendfile_actix::SendFile;
+///
+/// let file = SendFile::from(format!("reports/{}.pdf", "q3"));
+/// # drop(file);
+/// ```
+impl From<String> for SendFile {
+    fn from(path: String) -> Self {
+        SendFile::new(path)
+    }
+}
+
+/// `SendFile::new(path)`.
+///
+/// ```
+/// use sendfile_actix::SendFile;
+///
+/// let file = SendFile::from("reports/q3.pdf");
+/// # drop(file);
+/// ```
+impl From<&str> for SendFile {
+    fn from(path: &str) -> Self {
+        SendFile::new(path)
+    }
+}
+
 /// A [`SendFile`] whose file was found inside the root: what a permission check looks at, and
 /// exactly what is sent. Made by [`SendFile::resolve`].
 ///
 /// As a [`Responder`] it sends the file that was resolved: the offload backends name its real
 /// location (symlinks resolved), and the in-process backends stream from the descriptor opened
 /// when it was resolved, so renaming or replacing files afterwards changes nothing.
+///
+/// ```
+/// use actix_web::test;
+/// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+///
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let root = dir.path().canonicalize().unwrap();
+/// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+/// # std::fs::create_dir_all(root.join("public")).unwrap();
+/// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+/// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+/// let config = SendFileConfig::new(Backend::Simple).root(&root);
+/// let req = test::TestRequest::default().app_data(config).to_http_request();
+/// let file = SendFile::new("public/link").resolve(&req).unwrap();
+/// assert_eq!(file.relative_path(), std::path::Path::new("users/alice/notes.txt"));
+/// ```
 #[derive(Debug)]
 #[must_use = "a ResolvedSendFile does nothing unless returned from a handler"]
 pub struct ResolvedSendFile {
@@ -239,6 +391,22 @@ impl ResolvedSendFile {
     /// request of `public/link` when `public/link -> ../users/alice/notes.txt`. This is the
     /// path an application stores (in a database, say) and checks permissions on. It is
     /// relative, never empty, and has only normal components (no `.`, `..` or root).
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.relative_path(), std::path::Path::new("users/alice/notes.txt"));
+    /// ```
     pub fn relative_path(&self) -> &Path {
         self.file.relative_path()
     }
@@ -247,11 +415,43 @@ impl ResolvedSendFile {
     /// [`relative_path`](Self::relative_path). With a bucket
     /// ([`SendFileConfig::object_store`]), `relative_path` is the key below the prefix and
     /// this is the full key, prefix included.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.path(), root.join("users/alice/notes.txt"));
+    /// ```
     pub fn path(&self) -> &Path {
         self.file.path()
     }
 
     /// The path as given to [`SendFile::new`].
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.requested_path(), std::path::Path::new("public/link"));
+    /// ```
     pub fn requested_path(&self) -> &Path {
         &self.request.path
     }
@@ -259,16 +459,65 @@ impl ResolvedSendFile {
     /// The file's size in bytes, when it was looked at (always, unless an offload backend runs
     /// with `check_file_exists(false)` and the file is missing locally, or the file is an
     /// object in a bucket, which the library never asks the store about).
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert_eq!(file.len(), Some(5));
+    /// ```
     pub fn len(&self) -> Option<u64> {
         self.file.metadata().map(|m| m.len)
     }
 
     /// Whether the file is known to be empty.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// assert!(!file.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
     }
 
     /// Builds the response for `req`, as the [`Responder`] implementation does.
+    ///
+    /// ```
+    /// use actix_web::test;
+    /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let root = dir.path().canonicalize().unwrap();
+    /// # std::fs::create_dir_all(root.join("users/alice")).unwrap();
+    /// # std::fs::create_dir_all(root.join("public")).unwrap();
+    /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
+    /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
+    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
+    /// let file = SendFile::new("public/link").resolve(&req).unwrap();
+    /// let res = file.into_response(&req);
+    /// assert_eq!(res.status(), 200);
+    /// ```
     pub fn into_response(self, req: &HttpRequest) -> HttpResponse<BoxBody> {
         respond(req, &self.request, Some(self.file))
     }
@@ -303,10 +552,7 @@ fn respond(
                 .map(|c| std::rc::Rc::clone(&c.0)),
             permit,
         }),
-        Err(err) => {
-            err.log();
-            HttpResponse::from_error(err)
-        }
+        Err(err) => err.into_response_for(req),
     }
 }
 

@@ -30,13 +30,21 @@
 //! # let _ = actix_web::App::new().service(download);
 //! ```
 
-pub use actix_web::http::StatusCode;
 pub use actix_web::{Error, HttpRequest};
 
+pub use crate::DeniedStatus;
 use crate::{SendFile, SendFileError};
 
 /// What a protected handler may return: [`SendFile`], or `Result<SendFile, E>` with
 /// `E: Into<actix_web::Error>`.
+///
+/// ```
+/// use sendfile_actix::SendFile;
+/// use sendfile_actix::protected::HandlerOutput;
+///
+/// let out: Result<SendFile, actix_web::Error> = Ok(SendFile::new("a.txt"));
+/// assert!(out.into_send_file().is_ok());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a #[protected_file] handler cannot return `{Self}`",
     label = "return `SendFile` or `Result<SendFile, E>` with `E: Into<actix_web::Error>`"
@@ -60,6 +68,14 @@ impl<E: Into<Error>> HandlerOutput for Result<SendFile, E> {
 
 /// What a permission check may return: `bool`, or `Result<bool, E>` with
 /// `E: Into<actix_web::Error>`.
+///
+/// ```
+/// use sendfile_actix::protected::CheckOutput;
+///
+/// assert!(true.into_allowed().unwrap());
+/// let failed: Result<bool, actix_web::Error> = Err(actix_web::error::ErrorUnauthorized("sign in"));
+/// assert_eq!(failed.into_allowed().unwrap_err().as_response_error().status_code(), 401);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a #[protected_file] check cannot return `{Self}`",
     label = "the check must be an `async fn(&HttpRequest, &ResolvedSendFile)` returning `bool` or `Result<bool, E>`"
@@ -82,12 +98,24 @@ impl<E: Into<Error>> CheckOutput for Result<bool, E> {
 }
 
 /// The error of a denied download, logged: answered with `status` when given, else with the
-/// `denied_status` of the request's [`SendFileConfig`](crate::SendFileConfig), else 403.
-pub fn deny(req: &HttpRequest, status: Option<StatusCode>) -> Error {
-    let err = match status {
-        Some(status) => SendFileError::denied(status),
-        None => SendFileError::denied_for(req),
-    };
+/// `denied_status` of the request's [`SendFileConfig`](crate::SendFileConfig), else 403; through
+/// the configuration's [`error_handler`](crate::SendFileConfig::error_handler) when it has one.
+///
+/// ```
+/// use actix_web::test;
+/// use sendfile_actix::protected::{DeniedStatus, deny};
+///
+/// let req = test::TestRequest::default().to_http_request();
+/// let err = deny(&req, Some(DeniedStatus::NOT_FOUND));
+/// assert_eq!(err.as_response_error().status_code(), 404);
+/// ```
+pub fn deny(req: &HttpRequest, status: Option<DeniedStatus>) -> Error {
+    let config = crate::SendFileConfig::from_req(req).ok();
+    let status = status.or(config.map(|c| c.denied())).unwrap_or_default();
+    let err = SendFileError::denied(status);
     err.log();
-    err.into()
+    match config {
+        Some(config) => config.render(err, req).into(),
+        None => err.into(),
+    }
 }

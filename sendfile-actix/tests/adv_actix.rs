@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, test, web};
-use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
+use sendfile_actix::{
+    Backend, DeniedStatus, ResolvedSendFile, SendFile, SendFileConfig, SendFileError,
+};
 
 struct Tree {
     _dir: tempfile::TempDir,
@@ -320,15 +322,14 @@ async fn holds_no_path_in_error_responses() {
     eprintln!("{n} requests");
 }
 
-/// A `denied_status` that is not an error status is refused by `validate`, but an app that
-/// never calls `validate` answers a denied download with it: `200 OK` for a refusal.
+/// A `denied_status` that is not an error status cannot be made (`DeniedStatus` refuses it), so
+/// no app, whether it calls `validate` or not, answers a denied download with `200 OK`.
 #[actix_web::test]
 async fn finding_denied_status_200_without_validate_answers_a_denial_with_200() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple)
-        .root(&t.root)
-        .denied_status(StatusCode::OK);
-    assert!(config.validate().is_err());
+    // A success status cannot even be made a DeniedStatus (validate() used to refuse it).
+    assert!(DeniedStatus::new(StatusCode::OK).is_err());
+    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
     let app = test::init_service(App::new().app_data(config).route(
         "/f/{path:.*}",
         web::get().to(|req: HttpRequest| async move {

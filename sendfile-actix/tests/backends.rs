@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
+use actix_web::http::header::ContentEncoding;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, test, web};
+use sendfile_actix::nginx::{AccelExpires, LimitRate, NginxOptions};
+use sendfile_actix::sendfile_core::{CustomBackend, Error, Header, ResolvedFile};
 use sendfile_actix::test::{assert_download, assert_offload};
-use sendfile_actix::{
-    AccelExpires, Backend, CustomBackend, Error, Header, LimitRate, ResolvedFile, SendFile,
-    SendFileConfig,
-};
+use sendfile_actix::{Backend, SendFile, SendFileConfig};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -53,7 +53,7 @@ async fn call(
 }
 
 fn encode(path: &str) -> String {
-    sendfile_actix::percent_encode_path(path.as_bytes())
+    sendfile_actix::sendfile_core::encode::percent_encode_path(path.as_bytes())
 }
 
 fn get() -> test::TestRequest {
@@ -117,10 +117,13 @@ async fn nginx_percent_encodes_hostile_names_once() {
 async fn nginx_extras_are_emitted_by_nginx_only() {
     let fx = fixture();
     let extras = |f: SendFile| {
-        f.limit_rate(LimitRate::BytesPerSecond(100_000))
-            .buffering(false)
-            .charset("utf-8")
-            .accel_expires(AccelExpires::Seconds(60))
+        f.nginx(
+            NginxOptions::new()
+                .limit_rate(LimitRate::BytesPerSecond(100_000))
+                .buffering(false)
+                .charset("utf-8")
+                .expires(AccelExpires::Seconds(60)),
+        )
     };
     let config = SendFileConfig::new(Backend::Nginx).root(&fx.root).url("/p");
     let res = call(config, "hello.txt", extras, get()).await;
@@ -180,7 +183,7 @@ async fn offload_never_sends_content_encoding() {
     let res = call(
         config,
         "archive.tar.gz",
-        |f| f.content_encoding("gzip"),
+        |f| f.content_encoding(ContentEncoding::Gzip),
         get(),
     )
     .await;
@@ -329,7 +332,7 @@ async fn simple_sends_content_encoding_only_when_asked() {
     let res = call(
         config,
         "archive.tar.gz",
-        |f| f.content_encoding("gzip"),
+        |f| f.content_encoding(ContentEncoding::Gzip),
         get(),
     )
     .await;

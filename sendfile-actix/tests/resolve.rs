@@ -10,7 +10,9 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, test, web};
 use sendfile_actix::test::assert_offload;
-use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
+use sendfile_actix::{
+    Backend, DeniedStatus, ResolvedSendFile, SendFile, SendFileConfig, SendFileError,
+};
 
 /// `public/`, `users/alice/notes.txt`, and the link `public/link -> ../users/alice/notes.txt`.
 struct Tree {
@@ -219,11 +221,10 @@ async fn a_root_that_disappears_is_a_503_and_comes_back() {
 
 #[actix_web::test]
 async fn a_denial_never_answers_with_a_success_status() {
-    // validate() refuses it; without validate(), a denial is still an error.
-    let config = SendFileConfig::new(Backend::Simple)
-        .root(std::env::temp_dir())
-        .denied_status(StatusCode::OK);
-    assert!(config.validate().is_err());
+    // A success status cannot even be made a DeniedStatus (validate() used to refuse it); a
+    // denial is an error status.
+    assert!(DeniedStatus::new(StatusCode::OK).is_err());
+    let config = SendFileConfig::new(Backend::Simple).root(std::env::temp_dir());
     assert_eq!(config.denied(), StatusCode::FORBIDDEN);
     let req = test::TestRequest::default()
         .app_data(config)

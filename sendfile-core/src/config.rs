@@ -39,7 +39,6 @@ pub struct Config {
     refused: Option<ConfigError>,
     check_file_exists: bool,
     follow_symlinks: bool,
-    denied_status: u16,
     range_limits: RangeLimits,
     /// Shared by clones: the root standing at `root`, looked at again now and then. Every
     /// builder method replaces it, so that it also tells a configuration from its variants
@@ -61,7 +60,6 @@ impl Config {
             refused: None,
             check_file_exists: true,
             follow_symlinks: true,
-            denied_status: 403,
             range_limits: RangeLimits::default(),
             watch: Arc::new(RootWatch::new(None)),
             store: None,
@@ -71,12 +69,14 @@ impl Config {
     }
 
     /// Sets the root directory (`SENDFILE_ROOT`): every file served lies inside it.
+    #[must_use]
     pub fn root(mut self, root: impl AsRef<Path>) -> Self {
         self.watch = Arc::new(RootWatch::new(Some(root.as_ref().to_path_buf())));
         self
     }
 
     /// Sets the internal URL prefix (`SENDFILE_URL`), required by `nginx`, `mod_wsgi` and `caddy`.
+    #[must_use]
     pub fn url(mut self, url: impl AsRef<str>) -> Self {
         match UrlPrefix::parse(url.as_ref()) {
             Ok(url) => {
@@ -97,6 +97,7 @@ impl Config {
     /// has can be named; the path is then confined lexically, and what exists of it locally
     /// must not lead out of the root through a symlink. In-process backends always need the
     /// file.
+    #[must_use]
     pub fn check_file_exists(mut self, check: bool) -> Self {
         self.check_file_exists = check;
         self.watch = self.watch.renewed();
@@ -111,21 +112,15 @@ impl Config {
     /// otherwise make a check on its name pass for another user's file. A root that sits under
     /// a symlinked directory (`current -> releases/42`) is still fine. See
     /// [`Root::follow_symlinks`].
+    #[must_use]
     pub fn follow_symlinks(mut self, follow: bool) -> Self {
         self.follow_symlinks = follow;
         self.watch = self.watch.renewed();
         self
     }
 
-    /// The status of a download denied by a permission check (default 403; 404 hides that the
-    /// file exists).
-    pub fn denied_status(mut self, status: u16) -> Self {
-        self.denied_status = status;
-        self.watch = self.watch.renewed();
-        self
-    }
-
     /// Replaces the backend.
+    #[must_use]
     pub fn with_backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
         self.watch = self.watch.renewed();
@@ -133,6 +128,7 @@ impl Config {
     }
 
     /// Limits on multi-range requests for in-process backends.
+    #[must_use]
     pub fn range_limits(mut self, limits: RangeLimits) -> Self {
         self.range_limits = limits;
         self.watch = self.watch.renewed();
@@ -162,6 +158,7 @@ impl Config {
     /// let xsendfile = config.with_backend(Backend::XSendfile);
     /// assert_eq!(xsendfile.validate().unwrap_err().setting, "SENDFILE_BACKEND");
     /// ```
+    #[must_use]
     pub fn object_store(mut self, store: ObjectStore) -> Self {
         self.store = Some(store);
         self.watch = self.watch.renewed();
@@ -185,6 +182,7 @@ impl Config {
     /// let config = Config::new(Backend::Simple).send_timeout(Duration::from_secs(30));
     /// assert_eq!(config.send_timeout_duration(), Duration::from_secs(30));
     /// ```
+    #[must_use]
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
         self.watch = self.watch.renewed();
@@ -202,6 +200,7 @@ impl Config {
     /// let config = Config::new(Backend::Simple).max_streams(1000);
     /// assert_eq!(config.stream_slots().max(), Some(1000));
     /// ```
+    #[must_use]
     pub fn max_streams(mut self, max: usize) -> Self {
         self.streams = StreamSlots::new(Some(max));
         self.watch = self.watch.renewed();
@@ -301,8 +300,7 @@ impl Config {
     }
 
     /// Checks the configuration: a root that is an existing directory the process can search
-    /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one, a
-    /// denied status that is an HTTP error status.
+    /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !self.check_object_store(&self.backend)? {
             self.open_root()?;
@@ -318,15 +316,6 @@ impl Config {
             return Err(ConfigError::new(
                 "SENDFILE_MAX_STREAMS",
                 "is zero, which refuses every download; use a count such as 1000, or leave it unset for no cap",
-            ));
-        }
-        if !(400..=599).contains(&self.denied_status) {
-            return Err(ConfigError::new(
-                "denied_status",
-                format!(
-                    "{} is not an error status; use 403 or 404",
-                    self.denied_status
-                ),
             ));
         }
         Ok(())
@@ -373,11 +362,6 @@ impl Config {
     /// Whether symlinks inside the root are followed.
     pub fn follows_symlinks(&self) -> bool {
         self.follow_symlinks
-    }
-
-    /// The status of a denied download.
-    pub fn denied(&self) -> u16 {
-        self.denied_status
     }
 
     /// The multi-range limits.
@@ -613,21 +597,6 @@ mod tests {
     }
 
     #[test]
-    fn denied_status_must_be_an_error_status() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = Config::new(Backend::Simple)
-            .root(dir.path())
-            .denied_status(200)
-            .validate();
-        assert_eq!(e.unwrap_err().setting, "denied_status");
-        Config::new(Backend::Simple)
-            .root(dir.path())
-            .denied_status(404)
-            .validate()
-            .unwrap();
-    }
-
-    #[test]
     fn missing_root_is_a_config_error_not_a_404() {
         let e = Config::new(Backend::Simple).open_root().unwrap_err();
         assert_eq!(e.setting, "SENDFILE_ROOT");
@@ -643,7 +612,6 @@ mod tests {
         assert!(base.is_same(&base.clone()));
         assert!(!base.is_same(&base.clone().url("/b")));
         assert!(!base.is_same(&base.clone().with_backend(Backend::Caddy)));
-        assert!(!base.is_same(&base.clone().denied_status(404)));
         assert!(!base.is_same(&base.clone().check_file_exists(false)));
     }
 

@@ -515,6 +515,7 @@ impl Site {
     /// (`keepalive` in the `upstream` block; default [`DEFAULT_KEEPALIVE`]). Size it for the
     /// expected number of concurrent requests per worker: each request beyond the pool opens a
     /// new connection to the application. 0 turns the pool off.
+    #[must_use]
     pub fn keepalive(mut self, connections: u32) -> Self {
         self.keepalive = connections;
         self
@@ -522,6 +523,7 @@ impl Site {
 
     /// Names the application in comments and in nginx's `upstream` (default `app`): letters,
     /// digits and `_` only, otherwise the name is kept as it was.
+    #[must_use]
     pub fn name(mut self, name: &str) -> Self {
         if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             self.name = name.to_owned();
@@ -1083,6 +1085,7 @@ impl Standalone {
     }
 
     /// The user and group Apache and lighttpd switch to when started as root.
+    #[must_use]
     pub fn user(mut self, user: &str, group: &str) -> Self {
         self.user = user.to_owned();
         self.group = group.to_owned();

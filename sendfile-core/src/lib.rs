@@ -20,6 +20,7 @@
 //! No type of any HTTP framework appears in this API: adapters translate.
 
 pub mod backend;
+mod coding;
 mod config;
 mod confine;
 pub mod deploy;
@@ -43,6 +44,7 @@ mod url;
 mod watch;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
+pub use coding::ContentCoding;
 pub use config::Config;
 pub use confine::{Access, FileState, OpenFile, ResolvedFile, Root};
 pub use disposition::DispositionType;

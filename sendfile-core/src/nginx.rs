@@ -112,6 +112,54 @@ impl NginxOptions {
     }
 }
 
+/// Builders, for `NginxOptions::new().limit_rate(..).buffering(..)`.
+///
+/// ```
+/// use sendfile_core::nginx::{AccelExpires, LimitRate, NginxOptions};
+///
+/// let options = NginxOptions::new()
+///     .limit_rate(LimitRate::BytesPerSecond(1_000_000))
+///     .buffering(false)
+///     .charset("utf-8")
+///     .expires(AccelExpires::Seconds(60));
+/// assert_eq!(options.headers().unwrap().len(), 4);
+/// ```
+impl NginxOptions {
+    /// No option set: no header.
+    pub fn new() -> Self {
+        NginxOptions::default()
+    }
+
+    /// `X-Accel-Limit-Rate`: the download's speed limit.
+    #[must_use]
+    pub fn limit_rate(mut self, rate: LimitRate) -> Self {
+        self.limit_rate = Some(rate);
+        self
+    }
+
+    /// `X-Accel-Buffering`: whether nginx buffers the response (`yes`/`no`).
+    #[must_use]
+    pub fn buffering(mut self, buffering: bool) -> Self {
+        self.buffering = Some(buffering);
+        self
+    }
+
+    /// `X-Accel-Charset`, for example `utf-8`; nginx must know the charset (a `charset`
+    /// directive somewhere in its configuration mentions it).
+    #[must_use]
+    pub fn charset(mut self, charset: impl Into<String>) -> Self {
+        self.charset = Some(charset.into());
+        self
+    }
+
+    /// `X-Accel-Expires`: how long nginx's own proxy cache keeps the response.
+    #[must_use]
+    pub fn expires(mut self, expires: AccelExpires) -> Self {
+        self.expires = Some(expires);
+        self
+    }
+}
+
 const LIMIT_RATE: &str = "X-Accel-Limit-Rate";
 const BUFFERING: &str = "X-Accel-Buffering";
 const CHARSET: &str = "X-Accel-Charset";

@@ -296,12 +296,14 @@ impl ObjectStore {
     /// The key prefix (`SENDFILE_S3_PREFIX`), the bucket's equivalent of the root: every key
     /// lies below it. Leading, trailing and repeated slashes are dropped; `.`/`..` segments
     /// and control characters are refused by [`validate`](Self::validate).
+    #[must_use]
     pub fn prefix(mut self, prefix: &str) -> Self {
         self.prefix = parse_prefix(prefix);
         self
     }
 
     /// How long a presigned URL lives (`SENDFILE_S3_EXPIRES`): 1 second to 7 days.
+    #[must_use]
     pub fn expires(mut self, expires: Duration) -> Self {
         self.expires = expires;
         self

@@ -73,8 +73,9 @@ pub fn plan_resolved(
     let saved = saved_name(&download_name);
     let content_type: Cow<'static, str> = match &request.content_type {
         Some(ct) => {
+            let ct = ct.as_ref();
             check_header_value("Content-Type", ct.as_bytes())?;
-            Cow::Owned(ct.clone())
+            Cow::Owned(ct.to_owned())
         }
         // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
         None => content_type_for_name(&saved),
@@ -182,9 +183,8 @@ fn plan_in_process(
     if !representation {
         headers.clear();
     }
-    if let Some(encoding) = request.content_encoding.as_ref().filter(|_| representation) {
-        check_header_value("Content-Encoding", encoding.as_bytes())?;
-        headers.push(Header::new("Content-Encoding", encoding.clone()));
+    if let Some(encoding) = request.content_encoding.filter(|_| representation) {
+        headers.push(Header::new("Content-Encoding", encoding.as_str()));
     }
     for h in decision.headers {
         if h.name.eq_ignore_ascii_case("Content-Type") {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::backend::Backend;
+use crate::coding::ContentCoding;
 use crate::disposition::DispositionType;
 use crate::nginx::NginxOptions;
 
@@ -23,9 +24,9 @@ pub struct FileRequest {
     /// The name the browser shows or saves; default: the file's own name.
     pub filename: Option<String>,
     /// The Content-Type; default: guessed from the name.
-    pub content_type: Option<String>,
-    /// The Content-Encoding; default: none (never guessed).
-    pub content_encoding: Option<String>,
+    pub content_type: Option<mime::Mime>,
+    /// The Content-Encoding of the stored bytes; default: none (never guessed).
+    pub content_encoding: Option<ContentCoding>,
     /// A per-request backend, overriding the configuration's.
     pub backend: Option<Backend>,
     /// nginx's `X-Accel-*` extras (nginx backend only).

@@ -54,6 +54,7 @@ impl S3Credentials {
     }
 
     /// Adds a session token (temporary credentials).
+    #[must_use]
     pub fn session_token(self, token: impl Into<String>) -> Self {
         let key = self.inner.key().to_owned();
         let secret = self.inner.secret().to_owned();

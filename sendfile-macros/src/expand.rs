@@ -137,9 +137,7 @@ fn expand(args: &Args, mut func: ItemFn, output: &Type) -> TokenStream {
     let status = match args.denied_status {
         // Checked to be in 400..=599 when the attribute was parsed.
         Some(status) => quote! {
-            ::core::option::Option::Some(
-                #private::StatusCode::from_u16(#status).unwrap_or(#private::StatusCode::FORBIDDEN)
-            )
+            #private::DeniedStatus::from_u16(#status).ok()
         },
         None => quote!(::core::option::Option::None),
     };

@@ -78,8 +78,11 @@ mod expand;
 ///   the names in the request, and a symlink inside the root can give a
 ///   permitted name to another file.
 /// - `denied_status = <400..=599>`: the status of a denied download for this
-///   handler. Without it, the `denied_status` of the `SendFileConfig` in the
-///   app data is used, which defaults to 403 Forbidden.
+///   handler, an integer literal checked here and made a
+///   `sendfile_actix::DeniedStatus`. Without it, the `denied_status` of the
+///   `SendFileConfig` in the app data is used, which defaults to 403
+///   Forbidden. Either way a denial goes through the configuration's
+///   `error_handler` when it has one.
 ///
 /// At least one of `allow` and `check` is required; with both, `allow` runs
 /// first and `check` only when `allow` passed.
@@ -92,6 +95,11 @@ mod expand;
 /// are kept, and its body may use `?` and `return` as written for its own
 /// return type. It works below actix-web's route attributes (`#[get(..)]`
 /// written above `#[protected_file]`) and with `web::get().to(handler)`.
+///
+/// Front servers forward HEAD requests, which `#[get]` does not route: prefer
+/// `#[route("/files/{name}", method = "GET", method = "HEAD")]` above the
+/// attribute, or register the handler with `sendfile_actix::resource(path,
+/// handler)` (GET and HEAD, 405 for other methods).
 ///
 /// # What it generates
 ///

@@ -365,7 +365,9 @@ async fn an_extractor_error_keeps_its_status() {
 #[actix_web::test]
 async fn the_configuration_sets_the_denied_status() {
     let root = Root::new();
-    let config = root.xsendfile().denied_status(StatusCode::NOT_FOUND);
+    let config = root
+        .xsendfile()
+        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND);
     let app = test::init_service(App::new().app_data(config).service(download)).await;
 
     let res = get_as("/files/alice-notes.txt", Some("bob"))
@@ -381,7 +383,10 @@ async fn the_configuration_sets_the_denied_status() {
 #[actix_web::test]
 async fn the_configuration_is_also_read_from_web_data() {
     let root = Root::new();
-    let config = web::Data::new(root.xsendfile().denied_status(StatusCode::NOT_FOUND));
+    let config = web::Data::new(
+        root.xsendfile()
+            .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND),
+    );
     let app = test::init_service(App::new().app_data(config).service(download)).await;
 
     let res = get_as("/files/alice-notes.txt", Some("bob"))
@@ -409,7 +414,9 @@ async fn the_attribute_status_overrides_the_configuration() {
         .await;
     assert_refused(&res, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
 
-    let config = root.xsendfile().denied_status(StatusCode::NOT_FOUND);
+    let config = root
+        .xsendfile()
+        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND);
     let app = test::init_service(App::new().app_data(config).service(hidden)).await;
     let res = get_as("/hidden/alice-notes.txt", Some("bob"))
         .send_request(&app)
@@ -620,7 +627,9 @@ async fn check_sees_the_file_behind_a_symlink() {
 #[actix_web::test]
 async fn check_denial_uses_the_configured_status() {
     let root = Root::new();
-    let config = root.simple().denied_status(StatusCode::NOT_FOUND);
+    let config = root
+        .simple()
+        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND);
     let app = test::init_service(App::new().app_data(config).service(mine)).await;
 
     let res = get_as("/mine/shared.txt", Some("bob"))

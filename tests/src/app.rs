@@ -8,8 +8,8 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use actix_web::dev::{ServerHandle, Service as _, ServiceResponse};
-use actix_web::{App, HttpResponse, HttpServer, route, web};
-use sendfile_actix::{SendFile, SendFileConfig};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, route, web};
+use sendfile_actix::{Files, ResolvedSendFile, SendFile, SendFileConfig};
 
 /// `GET /raw/{path}`: a `SendFile` for any path, with no permission check, so that tests see
 /// the library's own confinement (traversal, absolute paths, symlinks) through the server.
@@ -46,9 +46,23 @@ async fn unchecked_offload(
         .finish()
 }
 
-/// Adds the test-only routes (`GET /raw/{path}`, `GET /unchecked/{path}`).
+/// The permission check of `/tree/`: every file of `public/` but the PDFs, which need the
+/// `X-Staff` header.
+async fn tree_check(req: &HttpRequest, file: &ResolvedSendFile) -> bool {
+    let pdf = file
+        .relative_path()
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    !pdf || req.headers().contains_key("x-staff")
+}
+
+/// Adds the test-only routes (`GET /raw/{path}`, `GET /unchecked/{path}`, and
+/// `GET /tree/{path}`: the files of `public/`, served by [`Files`] behind a check that refuses
+/// PDFs to requests without an `X-Staff` header).
 pub fn configure_test_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(raw).service(unchecked_offload);
+    cfg.service(raw)
+        .service(unchecked_offload)
+        .service(Files::new("/tree", "public", tree_check));
 }
 
 /// What the app answered, counted by a middleware around every request.

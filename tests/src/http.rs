@@ -89,18 +89,21 @@ impl Request {
     }
 
     /// Adds a header.
+    #[must_use]
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self
     }
 
     /// Sets the request body (sent with its `Content-Length`).
+    #[must_use]
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
     }
 
     /// Adds `Authorization: Basic` for `user:password`.
+    #[must_use]
     pub fn basic_auth(self, user: &str, password: &str) -> Self {
         let token = base64_encode(format!("{user}:{password}").as_bytes());
         self.header("Authorization", format!("Basic {token}"))

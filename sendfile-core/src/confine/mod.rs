@@ -218,6 +218,7 @@ impl Root {
     /// assert!(matches!(err, Error::NotFound { reason: NotFoundReason::Symlink, .. }));
     /// # }
     /// ```
+    #[must_use]
     pub fn follow_symlinks(mut self, follow: bool) -> Self {
         self.follow_symlinks = follow;
         self
