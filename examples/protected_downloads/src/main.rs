@@ -15,6 +15,8 @@
 //!   `redirect` backend (default then) or `nginx` (`scripts/try-behind nginx-s3`).
 //! - `LISTEN_ADDR`, or `--listen ADDR`: where the app listens (default `127.0.0.1:8000`).
 //! - `PUBLIC_URL`: the URL to print, e.g. the front server's (default: the app's own).
+//! - `RUST_LOG`: `info` (default, with an access log line per request), `debug`, `trace`,
+//!   `warn` or `error` (both without the access log).
 //!
 //! Commands:
 //!
@@ -167,13 +169,19 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
         doctor = doctor.public_url(url.clone());
     }
     let verdict = web::Data::new(DoctorVerdict::default());
+    // The access log is written at `info`: below that level (RUST_LOG=warn), the Logger
+    // would still format the request line of every request for nothing.
+    let access_log = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
     let server = HttpServer::new({
         let config = config.clone();
         let verdict = verdict.clone();
         move || {
             App::new()
                 .app_data(verdict.clone())
-                .wrap(middleware::Logger::new("%a \"%r\" %s %b"))
+                .wrap(middleware::Condition::new(
+                    access_log,
+                    middleware::Logger::new("%a \"%r\" %s %b"),
+                ))
                 .app_data(config.clone())
                 .app_data(doctor.clone())
                 .configure(protected_downloads::configure)
