@@ -802,7 +802,7 @@ Listen {listen}
     # outside. Mount the root with nosymfollow (Linux 5.10+), e.g.
     #   mount -o bind,nosymfollow {root} {root}
     # and the kernel refuses such symlinks: see \"Limits per front server\" in
-    # the README.
+    # the sendfile-actix guide.
 
     # mod_xsendfile gives every proxied file the ETag \"0\": send none.
     FileETag None
@@ -856,7 +856,7 @@ proxy.server = ( \"\" => ( (
 # If anyone untrusted can write below the root, mount the root with
 # nosymfollow (Linux 5.10+), e.g. mount -o bind,nosymfollow {root} {root},
 # and the kernel refuses such symlinks: see \"Limits per front server\" in the
-# README.
+# sendfile-actix guide.
 "
         );
         out
@@ -993,7 +993,7 @@ fn caddy_symlinks(root: &str) -> String {
 \t\t\t# them: if anyone untrusted can write below the root, mount
 \t\t\t# the root with nosymfollow (Linux 5.10+), e.g.
 \t\t\t# mount -o bind,nosymfollow {root} {root}; see
-\t\t\t# \"Limits per front server\" in the README.
+\t\t\t# \"Limits per front server\" in the sendfile-actix guide.
 "
     )
 }

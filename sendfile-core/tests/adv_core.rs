@@ -261,7 +261,7 @@ fn holds_read_resolution_names_the_bytes_it_holds_under_symlink_swaps() {
 }
 
 /// F4. The ASCII fallback drops combining marks (U+0300..U+036F) instead of replacing them, so
-/// two parts join into another extension there: `saved_name` (which the README says to check
+/// two parts join into another extension there: `saved_name` (which the guide says to check
 /// extensions on) is `invoice.ex\u{301}e`, the fallback is `invoice.exe`. Clients without
 /// RFC 6266 `filename*` support (curl -OJ, old browsers) save `invoice.exe`.
 #[test]

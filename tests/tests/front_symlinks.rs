@@ -176,11 +176,11 @@ fn root_under_symlink(setup: Setup) {
             "{setup} must refuse a symlink below the root itself:\n{res:?}"
         );
     } else {
-        // Documented in the README: these servers follow symlinks, so only the library's
+        // Documented in the guide (sendfile-actix/src/docs/front-servers.md): these servers follow symlinks, so only the library's
         // check (which a concurrent swap can outrun) stands between a client and the outside.
         assert!(
             res.status == 200 && res.body == s.tree.outside,
-            "{setup} now refuses a symlink itself: update the README's limits and \
+            "{setup} now refuses a symlink itself: update the guide's limits and \
              refuses_symlinks():\n{res:?}"
         );
     }
