@@ -48,10 +48,11 @@ fn respond(c: &mut Criterion) {
         b.iter(|| HttpResponse::Ok().finish());
     });
     for backend in [Backend::Nginx, Backend::XSendfile] {
-        let config = SendFileConfig::new(backend.clone())
+        let config = SendFileConfig::builder(backend.clone())
             .root(&root)
-            .url("/protected");
-        config.validate().expect("valid configuration");
+            .url("/protected")
+            .build()
+            .unwrap();
         group.bench_function(format!("sendfile_{backend}"), |b| {
             b.iter_batched(
                 || request(&config),

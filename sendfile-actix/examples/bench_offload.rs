@@ -6,7 +6,7 @@
 //!
 //! The port is the second argument, else `BENCH_PORT`, else 8089; the server listens on
 //! 127.0.0.1 only, with `BENCH_WORKERS` workers (default 1). It writes `1k.bin` (1 KiB) into
-//! `<root>` and serves, under `SendFileConfig::new(Backend::Nginx).root(root).url("/protected")`:
+//! `<root>` and serves, under `SendFileConfig::builder(Backend::Nginx).root(root).url("/protected").build().unwrap()`:
 //!
 //! - `GET /bare`: an empty `200 OK`, the baseline;
 //! - `GET /bare/{name}`: the same behind a route with a path parameter, as the others have;
@@ -76,10 +76,11 @@ async fn main() -> io::Result<()> {
     std::fs::create_dir_all(&root)?;
     std::fs::write(root.join("1k.bin"), vec![b'x'; 1024])?;
     let root = std::fs::canonicalize(&root)?;
-    let config = SendFileConfig::new(Backend::Nginx)
+    let config = SendFileConfig::builder(Backend::Nginx)
         .root(&root)
-        .url("/protected");
-    config.validate().map_err(io::Error::other)?;
+        .url("/protected")
+        .build()
+        .unwrap();
     let workers = std::env::var("BENCH_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())

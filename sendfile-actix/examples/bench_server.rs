@@ -14,7 +14,7 @@
 //! - `GET /named-inline/{name}`: the same with `read_mode_threshold(64 KiB)`, so that files
 //!   under 64 KiB are read on the worker thread, as `SendFile` does;
 //! - `GET /sendfile/{name}` answers with `SendFile::new(name)` under
-//!   `SendFileConfig::new(Backend::Simple).root(root)`.
+//!   `SendFileConfig::builder(Backend::Simple).root(root).build().unwrap()`.
 //!
 //! Only the names of the test files are served. `BENCH_WORKERS` sets the number of actix
 //! workers (default: one per core). `BENCH_NODELAY=1` turns Nagle's algorithm off
@@ -133,7 +133,7 @@ async fn main() -> io::Result<()> {
             .and_then(|t| t.parse().ok())
             .unwrap_or(60.0),
     );
-    let mut config = SendFileConfig::new(Backend::Simple)
+    let mut config = SendFileConfig::builder(Backend::Simple)
         .root(&root)
         .send_timeout(timeout);
     if let Some(max) = std::env::var("BENCH_MAX_STREAMS")
@@ -142,7 +142,7 @@ async fn main() -> io::Result<()> {
     {
         config = config.max_streams(max);
     }
-    config.validate().map_err(io::Error::other)?;
+    let config = config.build().map_err(io::Error::other)?;
     let data = web::Data::new(Root(root));
     let mut server = HttpServer::new(move || {
         App::new()

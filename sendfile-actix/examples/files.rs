@@ -44,19 +44,19 @@ async fn main() -> std::io::Result<()> {
         std::fs::write(root.join("secret/plan.txt"), "Staff only.\n")?;
     }
 
-    let config = SendFileConfig::new(Backend::Simple)
+    let config = SendFileConfig::builder(Backend::Simple)
         .root(&root)
-        .error_handler(|err, req| {
+        .error_handler(|err, _req| {
             if err.is_denied() {
+                // A fixed page: nothing of the request is echoed into HTML.
                 HttpResponse::build(err.status())
                     .content_type("text/html; charset=utf-8")
-                    .body(format!("<h1>Not for you</h1><p>{}</p>", req.path()))
+                    .body("<h1>Not for you</h1>")
             } else {
                 err.default_response()
             }
-        });
-    config
-        .validate()
+        })
+        .build()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
 
     HttpServer::new(move || {

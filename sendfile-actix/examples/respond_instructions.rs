@@ -47,10 +47,11 @@ fn main() {
     let root = dir.path().join("root");
     std::fs::create_dir_all(root.join(NESTED).parent().expect("parent")).expect("tree");
     std::fs::write(root.join(NESTED), vec![b'x'; 1024]).expect("file");
-    let config = SendFileConfig::new(Backend::Nginx)
+    let config = SendFileConfig::builder(Backend::Nginx)
         .root(&root)
-        .url("/protected");
-    config.validate().expect("valid configuration");
+        .url("/protected")
+        .build()
+        .unwrap();
     for _ in 0..20 {
         let items: Vec<_> = (0..500)
             .map(|_| {

@@ -26,7 +26,7 @@
 //!
 //! # actix_web::rt::System::new().block_on(async {
 //! let root = tempfile::tempdir().unwrap();
-//! let config = SendFileConfig::new(Backend::Nginx).root(root.path()).url("/protected");
+//! let config = SendFileConfig::builder(Backend::Nginx).root(root.path()).url("/protected").build().unwrap();
 //! let app = test::init_service(
 //!     App::new()
 //!         .app_data(config)

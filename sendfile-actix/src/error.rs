@@ -31,7 +31,7 @@ use crate::{DeniedStatus, SendFileConfig};
 /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
 ///
 /// # let dir = tempfile::tempdir().unwrap();
-/// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+/// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).build().unwrap();
 /// let req = test::TestRequest::default().app_data(config).to_http_request();
 /// let err = SendFile::new("../../etc/passwd").resolve(&req).unwrap_err();
 /// assert_eq!(err.status_code(), 404);
@@ -73,9 +73,11 @@ impl SendFileError {
     /// use actix_web::{HttpRequest, ResponseError, test};
     /// use sendfile_actix::{Backend, DeniedStatus, SendFileConfig, SendFileError};
     ///
-    /// let config = SendFileConfig::new(Backend::Simple)
+    /// let config = SendFileConfig::builder(Backend::Simple)
     ///     .root("/srv/files")
-    ///     .denied_status(DeniedStatus::NOT_FOUND);
+    ///     .denied_status(DeniedStatus::NOT_FOUND)
+    ///     .build()
+    ///     .unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// assert_eq!(SendFileError::denied_for(&req).status_code(), 404);
     /// ```
@@ -109,7 +111,7 @@ impl SendFileError {
     /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
     ///
     /// # let dir = tempfile::tempdir().unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    /// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let err = SendFile::new("missing.pdf").resolve(&req).unwrap_err();
     /// assert!(err.is_not_found());
@@ -183,7 +185,7 @@ impl SendFileError {
     /// use sendfile_actix::{Backend, SendFile, SendFileConfig};
     ///
     /// # let dir = tempfile::tempdir().unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    /// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let err = SendFile::new("missing.pdf").resolve(&req).unwrap_err();
     /// assert!(matches!(err.inner(), Error::NotFound { reason: NotFoundReason::Missing, .. }));

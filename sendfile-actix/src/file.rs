@@ -40,7 +40,7 @@ use crate::error::SendFileError;
 /// # let dir = tempfile::tempdir().unwrap();
 /// # std::fs::create_dir(dir.path().join("reports")).unwrap();
 /// # std::fs::write(dir.path().join("reports/q3.pdf"), b"%PDF-1.7").unwrap();
-/// let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+/// let config = SendFileConfig::builder(Backend::Nginx).root(dir.path()).url("/protected").build().unwrap();
 /// let app = test::init_service(App::new().app_data(config).service(report)).await;
 /// let res = test::call_service(&app, test::TestRequest::get().uri("/report").to_request()).await;
 ///
@@ -245,7 +245,7 @@ impl SendFile {
     /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
     /// # std::fs::write(root.join("public/readme.txt"), b"hello").unwrap();
     /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(root);
+    /// let config = SendFileConfig::builder(Backend::Simple).root(root).build().unwrap();
     /// let app = test::init_service(App::new().app_data(config).service(download)).await;
     /// let get = |uri| test::TestRequest::get().uri(uri).to_request();
     ///
@@ -281,7 +281,7 @@ impl SendFile {
     ///
     /// # let dir = tempfile::tempdir().unwrap();
     /// # std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
-    /// let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+    /// let config = SendFileConfig::builder(Backend::Nginx).root(dir.path()).url("/protected").build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let res = SendFile::new("a.txt").into_response(&req);
     /// assert_eq!(res.headers().get("x-accel-redirect").unwrap(), "/protected/a.txt");
@@ -374,7 +374,7 @@ impl From<&str> for SendFile {
 /// # std::fs::create_dir_all(root.join("public")).unwrap();
 /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
 /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-/// let config = SendFileConfig::new(Backend::Simple).root(&root);
+/// let config = SendFileConfig::builder(Backend::Simple).root(&root).build().unwrap();
 /// let req = test::TestRequest::default().app_data(config).to_http_request();
 /// let file = SendFile::new("public/link").resolve(&req).unwrap();
 /// assert_eq!(file.relative_path(), std::path::Path::new("users/alice/notes.txt"));
@@ -402,7 +402,7 @@ impl ResolvedSendFile {
     /// # std::fs::create_dir_all(root.join("public")).unwrap();
     /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
     /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let config = SendFileConfig::builder(Backend::Simple).root(&root).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let file = SendFile::new("public/link").resolve(&req).unwrap();
     /// assert_eq!(file.relative_path(), std::path::Path::new("users/alice/notes.txt"));
@@ -426,7 +426,7 @@ impl ResolvedSendFile {
     /// # std::fs::create_dir_all(root.join("public")).unwrap();
     /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
     /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let config = SendFileConfig::builder(Backend::Simple).root(&root).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let file = SendFile::new("public/link").resolve(&req).unwrap();
     /// assert_eq!(file.path(), root.join("users/alice/notes.txt"));
@@ -447,7 +447,7 @@ impl ResolvedSendFile {
     /// # std::fs::create_dir_all(root.join("public")).unwrap();
     /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
     /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let config = SendFileConfig::builder(Backend::Simple).root(&root).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let file = SendFile::new("public/link").resolve(&req).unwrap();
     /// assert_eq!(file.requested_path(), std::path::Path::new("public/link"));
@@ -470,7 +470,7 @@ impl ResolvedSendFile {
     /// # std::fs::create_dir_all(root.join("public")).unwrap();
     /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
     /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let config = SendFileConfig::builder(Backend::Simple).root(&root).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let file = SendFile::new("public/link").resolve(&req).unwrap();
     /// assert_eq!(file.len(), Some(5));
@@ -491,7 +491,7 @@ impl ResolvedSendFile {
     /// # std::fs::create_dir_all(root.join("public")).unwrap();
     /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
     /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let config = SendFileConfig::builder(Backend::Simple).root(&root).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let file = SendFile::new("public/link").resolve(&req).unwrap();
     /// assert!(!file.is_empty());
@@ -512,7 +512,7 @@ impl ResolvedSendFile {
     /// # std::fs::create_dir_all(root.join("public")).unwrap();
     /// # std::fs::write(root.join("users/alice/notes.txt"), b"alice").unwrap();
     /// # std::os::unix::fs::symlink("../users/alice/notes.txt", root.join("public/link")).unwrap();
-    /// let config = SendFileConfig::new(Backend::Simple).root(&root);
+    /// let config = SendFileConfig::builder(Backend::Simple).root(&root).build().unwrap();
     /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// let file = SendFile::new("public/link").resolve(&req).unwrap();
     /// let res = file.into_response(&req);

@@ -19,7 +19,7 @@ pub mod test;
 pub mod doctor;
 pub mod protected;
 
-pub use config::SendFileConfig;
+pub use config::{SendFileConfig, SendFileConfigBuilder};
 pub use denied::DeniedStatus;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};

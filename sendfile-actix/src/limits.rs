@@ -74,7 +74,7 @@ pub(crate) struct ConnProgress(pub(crate) Rc<Cell<u64>>);
 ///
 /// # let dir = tempfile::tempdir().unwrap();
 /// let timeout = Duration::from_secs(60);
-/// let config = SendFileConfig::new(Backend::Simple).root(dir.path()).send_timeout(timeout);
+/// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).send_timeout(timeout).build().unwrap();
 /// let server = HttpServer::new(move || App::new().app_data(config.clone()))
 ///     .on_connect(sendfile_actix::on_connect(timeout));
 /// # drop(server);

@@ -38,7 +38,7 @@ use crate::{ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
 /// # let dir = tempfile::tempdir().unwrap();
 /// # std::fs::create_dir(dir.path().join("reports")).unwrap();
 /// # std::fs::write(dir.path().join("reports/q3.pdf"), b"%PDF-1.7").unwrap();
-/// let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+/// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).build().unwrap();
 /// let app = test::init_service(
 ///     App::new().app_data(config).service(
 ///         web::resource("/reports/{name}").route(sendfile_actix::route().to(report)),
@@ -71,7 +71,7 @@ pub fn route() -> Route {
 /// # let dir = tempfile::tempdir().unwrap();
 /// # std::fs::create_dir(dir.path().join("reports")).unwrap();
 /// # std::fs::write(dir.path().join("reports/q3.pdf"), b"%PDF-1.7").unwrap();
-/// let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+/// let config = SendFileConfig::builder(Backend::Nginx).root(dir.path()).url("/protected").build().unwrap();
 /// let app = test::init_service(
 ///     App::new()
 ///         .app_data(config)
@@ -138,7 +138,7 @@ where
 /// # std::fs::write(root.join("shared/public/notice.txt"), b"hello").unwrap();
 /// # std::fs::write(root.join("shared/private/salaries.csv"), b"a,b").unwrap();
 /// # std::fs::write(root.join("secret.txt"), b"no").unwrap();
-/// let config = SendFileConfig::new(Backend::Nginx).root(root).url("/protected");
+/// let config = SendFileConfig::builder(Backend::Nginx).root(root).url("/protected").build().unwrap();
 /// let app = test::init_service(
 ///     App::new()
 ///         .app_data(config)
@@ -229,7 +229,9 @@ where
     /// use sendfile_actix::{Backend, Files, SendFileConfig};
     ///
     /// let files = Files::new("/public", "", async |_, _| true)
-    ///     .config(SendFileConfig::new(Backend::Simple).root("/srv/public"));
+    ///     .config(SendFileConfig::builder(Backend::Simple).root("/srv/public")
+    ///     .build()
+    ///     .unwrap());
     /// let app = actix_web::App::new().service(files);
     /// # drop(app);
     /// ```

@@ -13,7 +13,7 @@
 //! # actix_web::rt::System::new().block_on(async {
 //! # let dir = tempfile::tempdir().unwrap();
 //! # std::fs::write(dir.path().join("Q3 résumé.pdf"), b"%PDF").unwrap();
-//! let config = SendFileConfig::new(Backend::Nginx).root(dir.path()).url("/protected");
+//! let config = SendFileConfig::builder(Backend::Nginx).root(dir.path()).url("/protected").build().unwrap();
 //! let app = test::init_service(App::new().app_data(config).route(
 //!     "/report",
 //!     web::get().to(|| async { SendFile::new("Q3 résumé.pdf").attachment() }),
@@ -93,7 +93,7 @@ fn header_bytes<'a>(res: &'a impl InspectResponse, name: &str) -> &'a [u8] {
 ///     (Backend::XSendfile, root.join("Q3 report.pdf").to_str().unwrap().to_owned()),
 ///     (Backend::Caddy, "/protected/Q3 report.pdf".to_owned()),
 /// ] {
-///     let config = SendFileConfig::new(backend.clone()).root(&root).url("/protected");
+///     let config = SendFileConfig::builder(backend.clone()).root(&root).url("/protected").build().unwrap();
 ///     let app = test::init_service(App::new().app_data(config).route(
 ///         "/report",
 ///         web::get().to(|| async { SendFile::new("Q3 report.pdf") }),
@@ -151,12 +151,12 @@ pub fn assert_offload(
 /// let store = ObjectStore::new(s3).prefix("files");
 /// let route = || web::get().to(|| async { SendFile::new("Q3 résumé.pdf") });
 ///
-/// let nginx = SendFileConfig::new(Backend::Nginx).url("/protected").object_store(store.clone());
+/// let nginx = SendFileConfig::builder(Backend::Nginx).url("/protected").object_store(store.clone()).build().unwrap();
 /// let app = test::init_service(App::new().app_data(nginx).route("/r", route())).await;
 /// let res = test::call_service(&app, test::TestRequest::get().uri("/r").to_request()).await;
 /// assert_x_accel_object(&res, "/protected/bucket/files/Q3 résumé.pdf");
 ///
-/// let redirect = SendFileConfig::new(Backend::Redirect).object_store(store);
+/// let redirect = SendFileConfig::builder(Backend::Redirect).object_store(store).build().unwrap();
 /// let app = test::init_service(App::new().app_data(redirect).route("/r", route())).await;
 /// let res = test::call_service(&app, test::TestRequest::get().uri("/r").to_request()).await;
 /// assert_presigned_redirect(&res, "http://127.0.0.1:9000/bucket/files/Q3 résumé.pdf");

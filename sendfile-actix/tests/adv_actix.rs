@@ -75,7 +75,10 @@ async fn finding_type_and_name_come_from_the_link_not_the_checked_file() {
     let t = tree();
     symlink("../users/bob/data.txt", t.root.join("public/page.html")).unwrap();
     for backend in [Backend::Simple, Backend::XSendfile] {
-        let config = SendFileConfig::new(backend.clone()).root(&t.root);
+        let config = SendFileConfig::builder(backend.clone())
+            .root(&t.root)
+            .build()
+            .unwrap();
         let app = test::init_service(
             App::new()
                 .app_data(config)
@@ -111,8 +114,14 @@ async fn serve(
 #[actix_web::test]
 async fn holds_config_lookup_edge_cases() {
     let t = tree();
-    let wide = SendFileConfig::new(Backend::Simple).root(&t.root);
-    let narrow = SendFileConfig::new(Backend::Simple).root(t.base.join("narrow"));
+    let wide = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
+    let narrow = SendFileConfig::builder(Backend::Simple)
+        .root(t.base.join("narrow"))
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(web::Data::new(wide.clone()))
@@ -153,7 +162,13 @@ async fn holds_config_lookup_edge_cases() {
             // a variant of the wide config (follow_symlinks changed) in the other form: 500
             .service(
                 web::scope("/s6")
-                    .app_data(wide.clone().follow_symlinks(false))
+                    .app_data(
+                        SendFileConfig::builder(Backend::Simple)
+                            .root(&t.root)
+                            .follow_symlinks(false)
+                            .build()
+                            .unwrap(),
+                    )
                     .route("/{path:.*}", web::get().to(serve)),
             ),
     )
@@ -205,7 +220,10 @@ async fn holds_replace_between_resolve_and_respond() {
             Ok::<_, SendFileError>(file)
         }
     };
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -221,7 +239,10 @@ async fn holds_replace_between_resolve_and_respond() {
 #[actix_web::test]
 async fn holds_conditional_edge_cases() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -265,12 +286,31 @@ async fn holds_no_path_in_error_responses() {
     let gone = t.base.join("gone");
     std::fs::create_dir(&gone).unwrap();
     let configs = [
-        SendFileConfig::new(Backend::Simple).root(&t.root),
-        SendFileConfig::new(Backend::Caddy).root(&t.root).url("/p"),
-        SendFileConfig::new(Backend::Nginx).root(&t.root),
-        SendFileConfig::new(Backend::Simple).root(&gone),
-        SendFileConfig::new(Backend::Simple).root("/proc"),
-        SendFileConfig::new(Backend::Simple).root("relative/nowhere"),
+        SendFileConfig::builder(Backend::Simple)
+            .root(&t.root)
+            .build()
+            .unwrap(),
+        SendFileConfig::builder(Backend::Caddy)
+            .root(&t.root)
+            .url("/p")
+            .build()
+            .unwrap(),
+        SendFileConfig::builder(Backend::Nginx)
+            .root(&t.root)
+            .build()
+            .unwrap(),
+        SendFileConfig::builder(Backend::Simple)
+            .root(&gone)
+            .build()
+            .unwrap(),
+        SendFileConfig::builder(Backend::Simple)
+            .root("/proc")
+            .build()
+            .unwrap(),
+        SendFileConfig::builder(Backend::Simple)
+            .root("relative/nowhere")
+            .build()
+            .unwrap(),
     ];
     std::fs::remove_dir(&gone).unwrap();
     let secret = t.base.to_string_lossy().into_owned();
@@ -329,7 +369,10 @@ async fn finding_denied_status_200_without_validate_answers_a_denial_with_200() 
     let t = tree();
     // A success status cannot even be made a DeniedStatus (validate() used to refuse it).
     assert!(DeniedStatus::new(StatusCode::OK).is_err());
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).route(
         "/f/{path:.*}",
         web::get().to(|req: HttpRequest| async move {

@@ -46,7 +46,10 @@ async fn finding_actix_logger_debug_line_carries_invisible_characters() {
         log::set_max_level(log::LevelFilter::Trace);
     });
     let dir = tempfile::tempdir().unwrap();
-    let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(dir.path())
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .wrap(middleware::Logger::new("%a \"%r\" %s %b"))

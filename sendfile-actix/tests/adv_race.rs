@@ -48,30 +48,38 @@ fn holds_bob_never_gets_alices_file_under_symlink_swaps() {
     let configs = [
         (
             "simple follow",
-            SendFileConfig::new(Backend::Simple).root(&root),
+            SendFileConfig::builder(Backend::Simple)
+                .root(&root)
+                .build()
+                .unwrap(),
         ),
         (
             "simple nofollow",
-            SendFileConfig::new(Backend::Simple)
+            SendFileConfig::builder(Backend::Simple)
                 .root(&root)
-                .follow_symlinks(false),
+                .follow_symlinks(false)
+                .build()
+                .unwrap(),
         ),
         (
             "nginx follow",
-            SendFileConfig::new(Backend::Nginx)
+            SendFileConfig::builder(Backend::Nginx)
                 .root(&root)
-                .url("/protected"),
+                .url("/protected")
+                .build()
+                .unwrap(),
         ),
         (
             "nginx lexical",
-            SendFileConfig::new(Backend::Nginx)
+            SendFileConfig::builder(Backend::Nginx)
                 .root(&root)
                 .url("/protected")
-                .check_file_exists(false),
+                .check_file_exists(false)
+                .build()
+                .unwrap(),
         ),
     ];
     for (name, config) in configs {
-        config.validate().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let server_thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

@@ -44,7 +44,10 @@ fn header<'a>(res: &'a actix_web::dev::ServiceResponse, name: &str) -> Option<&'
 async fn content_type_is_a_mime() {
     let t = tree();
     for backend in [Backend::Simple, Backend::XSendfile] {
-        let config = SendFileConfig::new(backend).root(&t.root);
+        let config = SendFileConfig::builder(backend)
+            .root(&t.root)
+            .build()
+            .unwrap();
         let res = call(
             config,
             |cfg| {
@@ -72,7 +75,10 @@ async fn content_encoding_is_actix_s_content_encoding() {
         // The bytes are not encoded: no header at all.
         (ContentEncoding::Identity, None),
     ] {
-        let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+        let config = SendFileConfig::builder(Backend::Simple)
+            .root(&t.root)
+            .build()
+            .unwrap();
         let res = call(
             config,
             move |cfg| {
@@ -94,7 +100,10 @@ async fn content_encoding_is_actix_s_content_encoding() {
 #[actix_web::test]
 async fn a_handler_can_return_a_path_into_a_send_file() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::XSendfile).root(&t.root);
+    let config = SendFileConfig::builder(Backend::XSendfile)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let res = call(
         config,
         |cfg| {
@@ -166,9 +175,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
 async fn the_error_handler_renders_not_found_and_denied() {
     let t = tree();
     for prefix in ["/plain", "/protected", "/by-hand"] {
-        let config = SendFileConfig::new(Backend::Simple)
+        let config = SendFileConfig::builder(Backend::Simple)
             .root(&t.root)
-            .error_handler(page);
+            .error_handler(page)
+            .build()
+            .unwrap();
         let uri = format!("{prefix}/missing.txt");
         let res = call(config, routes, test::TestRequest::get().uri(&uri)).await;
         assert_eq!(res.status(), 404, "{uri}");
@@ -180,10 +191,12 @@ async fn the_error_handler_renders_not_found_and_denied() {
         assert_eq!(body, format!("<h1>404 for {uri}</h1>"));
     }
     for prefix in ["/protected", "/by-hand"] {
-        let config = SendFileConfig::new(Backend::Simple)
+        let config = SendFileConfig::builder(Backend::Simple)
             .root(&t.root)
             .denied_status(DeniedStatus::NOT_FOUND)
-            .error_handler(page);
+            .error_handler(page)
+            .build()
+            .unwrap();
         let uri = format!("{prefix}/data");
         let res = call(config, routes, test::TestRequest::get().uri(&uri)).await;
         assert_eq!(res.status(), 404, "{uri}");
@@ -191,18 +204,22 @@ async fn the_error_handler_renders_not_found_and_denied() {
         assert_eq!(body, format!("<h1>404 for {uri}</h1>"), "{uri}");
 
         // Allowed: the file, untouched by the handler.
-        let config = SendFileConfig::new(Backend::Simple)
+        let config = SendFileConfig::builder(Backend::Simple)
             .root(&t.root)
-            .error_handler(page);
+            .error_handler(page)
+            .build()
+            .unwrap();
         let uri = format!("{prefix}/users/alice/notes.txt");
         let res = call(config, routes, test::TestRequest::get().uri(&uri)).await;
         assert_eq!(res.status(), 200, "{uri}");
         assert_eq!(test::read_body(res).await, "alice");
     }
     // Denied, with the default denied status.
-    let config = SendFileConfig::new(Backend::Simple)
+    let config = SendFileConfig::builder(Backend::Simple)
         .root(&t.root)
-        .error_handler(page);
+        .error_handler(page)
+        .build()
+        .unwrap();
     let res = call(
         config,
         routes,
@@ -219,7 +236,7 @@ async fn the_error_handler_renders_not_found_and_denied() {
 #[actix_web::test]
 async fn the_error_handler_renders_overloaded_and_may_keep_the_default() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple)
+    let config = SendFileConfig::builder(Backend::Simple)
         .root(&t.root)
         .max_streams(1)
         .error_handler(|err, req| {
@@ -230,7 +247,9 @@ async fn the_error_handler_renders_overloaded_and_may_keep_the_default() {
             } else {
                 err.default_response()
             }
-        });
+        })
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).configure(routes)).await;
     let get = |uri: &str| test::TestRequest::get().uri(uri).to_request();
     // Holds the only place until its body is read.
@@ -254,9 +273,11 @@ async fn the_error_handler_renders_overloaded_and_may_keep_the_default() {
 #[actix_web::test]
 async fn a_returned_send_file_error_is_rendered_too() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple)
+    let config = SendFileConfig::builder(Backend::Simple)
         .root(&t.root)
-        .error_handler(page);
+        .error_handler(page)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).route(
         "/f",
         web::get().to(|req: HttpRequest| async move {
@@ -272,7 +293,10 @@ async fn a_returned_send_file_error_is_rendered_too() {
 #[actix_web::test]
 async fn route_answers_get_and_head_and_refuses_other_methods() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -311,8 +335,12 @@ async fn route_answers_get_and_head_and_refuses_other_methods() {
 #[actix_web::test]
 async fn a_variant_with_another_denied_status_is_another_configuration() {
     let t = tree();
-    let base = SendFileConfig::new(Backend::Simple).root(&t.root);
-    let variant = base.clone().denied_status(DeniedStatus::NOT_FOUND);
+    let settings = SendFileConfig::builder(Backend::Simple).root(&t.root);
+    let base = settings.clone().build().unwrap();
+    let variant = settings
+        .denied_status(DeniedStatus::NOT_FOUND)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new().app_data(base.clone()).service(
             web::scope("/s")
@@ -346,9 +374,11 @@ async fn gone() -> SendFile {
 #[actix_web::test]
 async fn the_attribute_s_denied_status_goes_through_the_error_handler() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple)
+    let config = SendFileConfig::builder(Backend::Simple)
         .root(&t.root)
-        .error_handler(page);
+        .error_handler(page)
+        .build()
+        .unwrap();
     let app =
         test::init_service(App::new().app_data(config).route("/g", web::get().to(gone))).await;
     let res = test::call_service(&app, test::TestRequest::get().uri("/g").to_request()).await;

@@ -75,9 +75,11 @@ fn header<'a>(res: &'a actix_web::dev::ServiceResponse, name: &str) -> Option<&'
 #[actix_web::test]
 async fn nginx_names_the_internal_url_and_sends_no_body() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Nginx)
+    let config = SendFileConfig::builder(Backend::Nginx)
         .root(&fx.root)
-        .url("/protected/");
+        .url("/protected/")
+        .build()
+        .unwrap();
     let res = call(
         config,
         "reports/q3.pdf",
@@ -102,9 +104,11 @@ async fn nginx_percent_encodes_hostile_names_once() {
     let fx = fixture();
     let name = "a b%41?#+\"';ü.txt";
     std::fs::write(fx.root.join(name), b"x").unwrap();
-    let config = SendFileConfig::new(Backend::Nginx)
+    let config = SendFileConfig::builder(Backend::Nginx)
         .root(&fx.root)
-        .url("/protected");
+        .url("/protected")
+        .build()
+        .unwrap();
     let res = call(config, name, same, get()).await;
     assert_eq!(
         header(&res, "x-accel-redirect"),
@@ -125,14 +129,21 @@ async fn nginx_extras_are_emitted_by_nginx_only() {
                 .expires(AccelExpires::Seconds(60)),
         )
     };
-    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root).url("/p");
+    let config = SendFileConfig::builder(Backend::Nginx)
+        .root(&fx.root)
+        .url("/p")
+        .build()
+        .unwrap();
     let res = call(config, "hello.txt", extras, get()).await;
     assert_eq!(header(&res, "x-accel-limit-rate"), Some("100000"));
     assert_eq!(header(&res, "x-accel-buffering"), Some("no"));
     assert_eq!(header(&res, "x-accel-charset"), Some("utf-8"));
     assert_eq!(header(&res, "x-accel-expires"), Some("60"));
 
-    let config = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::XSendfile)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config, "hello.txt", extras, get()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
@@ -147,7 +158,10 @@ async fn xsendfile_sends_the_raw_absolute_path() {
     let fx = fixture();
     let name = "with space %41 ü.txt";
     std::fs::write(fx.root.join(name), b"x").unwrap();
-    let config = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::XSendfile)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config, name, same, get()).await;
     assert_offload(&res, &Backend::XSendfile, fx.root.join(name));
     assert_eq!(
@@ -166,7 +180,10 @@ async fn lighttpd_sends_the_encoded_absolute_path() {
     let fx = fixture();
     let name = "with space%.txt";
     std::fs::write(fx.root.join(name), b"x").unwrap();
-    let config = SendFileConfig::new(Backend::Lighttpd).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::Lighttpd)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config, name, same, get()).await;
     assert_offload(&res, &Backend::Lighttpd, fx.root.join(name));
     assert!(
@@ -179,7 +196,10 @@ async fn lighttpd_sends_the_encoded_absolute_path() {
 #[actix_web::test]
 async fn offload_never_sends_content_encoding() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Lighttpd).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::Lighttpd)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(
         config,
         "archive.tar.gz",
@@ -195,9 +215,11 @@ async fn offload_never_sends_content_encoding() {
 #[actix_web::test]
 async fn mod_wsgi_location_is_relative_with_status_200() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::ModWsgi)
+    let config = SendFileConfig::builder(Backend::ModWsgi)
         .root(&fx.root)
-        .url("/protected");
+        .url("/protected")
+        .build()
+        .unwrap();
     let res = call(config, "reports/q3.pdf", same, get()).await;
     assert_offload(&res, &Backend::ModWsgi, "/protected/reports/q3.pdf");
     assert_eq!(header(&res, "location"), Some("/protected/reports/q3.pdf"));
@@ -208,9 +230,11 @@ async fn caddy_sends_the_raw_url_and_refuses_a_question_mark() {
     let fx = fixture();
     std::fs::write(fx.root.join("ü %41.txt"), b"x").unwrap();
     std::fs::write(fx.root.join("q?mark.txt"), b"x").unwrap();
-    let config = SendFileConfig::new(Backend::Caddy)
+    let config = SendFileConfig::builder(Backend::Caddy)
         .root(&fx.root)
-        .url("/protected");
+        .url("/protected")
+        .build()
+        .unwrap();
     let res = call(config.clone(), "ü %41.txt", same, get()).await;
     assert_offload(&res, &Backend::Caddy, "/protected/ü %41.txt");
 
@@ -222,7 +246,10 @@ async fn caddy_sends_the_raw_url_and_refuses_a_question_mark() {
 #[actix_web::test]
 async fn simple_streams_the_bytes_with_validators() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config, "hello.txt", same, get()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "accept-ranges"), Some("bytes"));
@@ -238,7 +265,10 @@ async fn simple_streams_the_bytes_with_validators() {
 #[actix_web::test]
 async fn simple_answers_ranges_conditionals_and_head() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(
         config.clone(),
         "hello.txt",
@@ -322,7 +352,10 @@ async fn simple_answers_ranges_conditionals_and_head() {
 #[actix_web::test]
 async fn simple_sends_content_encoding_only_when_asked() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config.clone(), "archive.tar.gz", same, get()).await;
     assert_eq!(
         header(&res, "content-encoding"),
@@ -342,7 +375,10 @@ async fn simple_sends_content_encoding_only_when_asked() {
 #[actix_web::test]
 async fn development_streams_with_no_store() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Development).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::Development)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config, "hello.txt", same, get()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "cache-control"), Some("no-store"));
@@ -353,9 +389,11 @@ async fn development_streams_with_no_store() {
 async fn outside_missing_and_directories_are_404_without_a_path_in_the_body() {
     let fx = fixture();
     for backend in [Backend::Simple, Backend::Nginx, Backend::XSendfile] {
-        let config = SendFileConfig::new(backend.clone())
+        let config = SendFileConfig::builder(backend.clone())
             .root(&fx.root)
-            .url("/p");
+            .url("/p")
+            .build()
+            .unwrap();
         for path in [
             "../outside/secret.txt",
             "link-out",
@@ -378,7 +416,10 @@ async fn outside_missing_and_directories_are_404_without_a_path_in_the_body() {
 #[actix_web::test]
 async fn absolute_path_inside_the_root_is_served() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::XSendfile)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let abs = fx.root.join("reports/q3.pdf");
     let res = call(config, abs.to_str().unwrap(), same, get()).await;
     assert_offload(&res, &Backend::XSendfile, &abs);
@@ -403,7 +444,10 @@ async fn missing_configuration_fails_closed_with_500() {
 #[actix_web::test]
 async fn invalid_configuration_is_500_not_404() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root); // no url
+    let config = SendFileConfig::builder(Backend::Nginx)
+        .root(&fx.root)
+        .build()
+        .unwrap(); // no url
     let res = call(config, "hello.txt", same, get()).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
@@ -461,10 +505,15 @@ where
 #[actix_web::test]
 async fn the_nearest_configuration_wins_or_the_request_fails_closed() {
     let fx = fixture();
-    let outer = SendFileConfig::new(Backend::XSendfile).root(&fx.root);
-    let inner = SendFileConfig::new(Backend::Nginx)
+    let outer = SendFileConfig::builder(Backend::XSendfile)
+        .root(&fx.root)
+        .build()
+        .unwrap();
+    let inner = SendFileConfig::builder(Backend::Nginx)
         .root(fx.root.join("reports"))
-        .url("/inner");
+        .url("/inner")
+        .build()
+        .unwrap();
     for (app_form, scope_form) in [
         (Form::Plain, Form::Plain),
         (Form::Data, Form::Data),
@@ -515,7 +564,11 @@ async fn the_nearest_configuration_wins_or_the_request_fails_closed() {
 #[actix_web::test]
 async fn a_per_request_backend_overrides_the_configuration() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root).url("/p");
+    let config = SendFileConfig::builder(Backend::Nginx)
+        .root(&fx.root)
+        .url("/p")
+        .build()
+        .unwrap();
     let res = call(config, "hello.txt", |f| f.backend(Backend::Simple), get()).await;
     assert_eq!(res.headers().get("x-accel-redirect"), None);
     assert_eq!(body(res).await.len(), 100);
@@ -552,7 +605,10 @@ impl CustomBackend for Injector {
 #[actix_web::test]
 async fn custom_backends_get_the_resolved_file_and_cannot_inject() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::custom(LiteSpeed)).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::custom(LiteSpeed))
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config, "reports/q3.pdf", same, get()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
@@ -561,7 +617,10 @@ async fn custom_backends_get_the_resolved_file_and_cannot_inject() {
     );
     assert_eq!(header(&res, "content-type"), Some("application/pdf"));
 
-    let config = SendFileConfig::new(Backend::custom(Injector)).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::custom(Injector))
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let res = call(config, "hello.txt", same, get()).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(res.headers().get("set-cookie").is_none() && res.headers().get("x-evil").is_none());
@@ -570,7 +629,11 @@ async fn custom_backends_get_the_resolved_file_and_cannot_inject() {
 #[actix_web::test]
 async fn no_filename_can_inject_a_header() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Nginx).root(&fx.root).url("/p");
+    let config = SendFileConfig::builder(Backend::Nginx)
+        .root(&fx.root)
+        .url("/p")
+        .build()
+        .unwrap();
     let res = call(
         config,
         "hello.txt",
@@ -588,7 +651,10 @@ async fn no_filename_can_inject_a_header() {
 #[actix_web::test]
 async fn sendfile_composes_with_customize_and_results() {
     let fx = fixture();
-    let config = SendFileConfig::new(Backend::Simple).root(&fx.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&fx.root)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).route(
         "/r",
         web::get().to(|| async {
@@ -614,9 +680,11 @@ async fn offload_never_answers_ranges_or_conditionals_itself() {
         Backend::ModWsgi,
         Backend::Caddy,
     ] {
-        let config = SendFileConfig::new(backend.clone())
+        let config = SendFileConfig::builder(backend.clone())
             .root(&fx.root)
-            .url("/p");
+            .url("/p")
+            .build()
+            .unwrap();
         for (name, value) in [
             ("Range", "bytes=0-9"),
             ("If-None-Match", "*"),

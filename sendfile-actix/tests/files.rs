@@ -50,9 +50,11 @@ fn get(uri: &str) -> test::TestRequest {
 #[actix_web::test]
 async fn serves_the_tree_through_the_configured_backend() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Nginx)
+    let config = SendFileConfig::builder(Backend::Nginx)
         .root(&t.root)
-        .url("/protected");
+        .url("/protected")
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -79,7 +81,10 @@ async fn serves_the_tree_through_the_configured_backend() {
 #[actix_web::test]
 async fn simple_streams_and_answers_head_ranges_and_405() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -117,7 +122,10 @@ async fn simple_streams_and_answers_head_ranges_and_405() {
 #[actix_web::test]
 async fn confines_to_the_mounted_directory() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).service(Files::new(
         "/files",
         "shared",
@@ -155,7 +163,10 @@ async fn confines_to_the_mounted_directory() {
 #[actix_web::test]
 async fn hidden_files_can_be_served() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -182,7 +193,10 @@ async fn the_check_sees_the_resolved_file_and_decides() {
         counted.set(counted.get() + 1);
         no_pdf(req, file).await
     };
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -215,7 +229,10 @@ async fn the_check_sees_the_resolved_file_and_decides() {
 #[actix_web::test]
 async fn a_check_error_is_answered_with_its_response() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let check = async |_: &HttpRequest, _: &ResolvedSendFile| -> Result<bool, actix_web::Error> {
         Err(actix_web::error::ErrorUnauthorized("sign in first"))
     };
@@ -233,12 +250,14 @@ async fn a_check_error_is_answered_with_its_response() {
 #[actix_web::test]
 async fn the_configuration_s_denied_status_and_error_handler_apply() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple)
+    let config = SendFileConfig::builder(Backend::Simple)
         .root(&t.root)
         .denied_status(DeniedStatus::NOT_FOUND)
         .error_handler(|err, req| {
             HttpResponse::build(err.status()).body(format!("page: {}", req.path()))
-        });
+        })
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -262,10 +281,19 @@ async fn a_config_of_its_own_wins_over_the_app_s() {
     let t = tree();
     let app = test::init_service(
         App::new()
-            .app_data(SendFileConfig::new(Backend::XSendfile).root(&t.root))
+            .app_data(
+                SendFileConfig::builder(Backend::XSendfile)
+                    .root(&t.root)
+                    .build()
+                    .unwrap(),
+            )
             .service(
-                Files::new("/files", "", async |_, _| true)
-                    .config(SendFileConfig::new(Backend::Simple).root(t.root.join("shared"))),
+                Files::new("/files", "", async |_, _| true).config(
+                    SendFileConfig::builder(Backend::Simple)
+                        .root(t.root.join("shared"))
+                        .build()
+                        .unwrap(),
+                ),
             ),
     )
     .await;
@@ -278,7 +306,10 @@ async fn a_config_of_its_own_wins_over_the_app_s() {
 #[actix_web::test]
 async fn attachment_applies_to_every_file() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -296,7 +327,10 @@ async fn attachment_applies_to_every_file() {
 #[actix_web::test]
 async fn inside_a_scope() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).service(
         web::scope("/api").service(Files::new("/files", "shared/sub", async |_, _| true)),
     ))

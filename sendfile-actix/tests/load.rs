@@ -46,13 +46,13 @@ async fn serve(root: PathBuf) {
     use sendfile_actix::{Backend, SendFile, SendFileConfig};
 
     let timeout = Duration::from_millis(env_u64("SENDFILE_LOAD_TIMEOUT_MS").unwrap_or(60_000));
-    let mut config = SendFileConfig::new(Backend::Simple)
+    let mut config = SendFileConfig::builder(Backend::Simple)
         .root(&root)
         .send_timeout(timeout);
     if let Some(max) = env_u64("SENDFILE_LOAD_MAX_STREAMS") {
         config = config.max_streams(max as usize);
     }
-    config.validate().unwrap();
+    let config = config.build().unwrap();
     let mut server = HttpServer::new(move || {
         App::new().app_data(config.clone()).route(
             "/f/{name}",

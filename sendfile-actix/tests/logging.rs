@@ -77,7 +77,10 @@ async fn log_lines() {
     );
 
     // A path outside the root: a warning with the reason; the client sees only "Not Found".
-    let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(dir.path())
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).route(
         "/f/{p:.*}",
         web::get().to(|p: web::Path<String>| async move { SendFile::new(p.into_inner()) }),
@@ -100,7 +103,10 @@ async fn log_lines() {
     );
 
     // The development backend warns once, however many files it serves.
-    let config = SendFileConfig::new(Backend::Development).root(dir.path());
+    let config = SendFileConfig::builder(Backend::Development)
+        .root(dir.path())
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)
@@ -191,9 +197,11 @@ async fn request_paths_are_escaped_in_every_log_line() {
         .collect();
 
     for backend in [Backend::Simple, Backend::Nginx] {
-        let config = SendFileConfig::new(backend.clone())
+        let config = SendFileConfig::builder(backend.clone())
             .root(&root)
-            .url("/protected");
+            .url("/protected")
+            .build()
+            .unwrap();
         let app = test::init_service(
             App::new()
                 .app_data(config)
@@ -250,7 +258,10 @@ async fn request_paths_are_escaped_in_every_log_line() {
 async fn escaped_paths_stay_readable() {
     install();
     let dir = tempfile::tempdir().unwrap();
-    let config = SendFileConfig::new(Backend::Simple).root(dir.path());
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(dir.path())
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).route(
         "/f/{p:.*}",
         web::get().to(|p: web::Path<String>| async move { SendFile::new(p.into_inner()) }),

@@ -26,10 +26,15 @@ fn start() -> Server {
     let root = dir.path().to_path_buf();
     std::fs::write(root.join("big.bin"), pattern(5 * 1024 * 1024 + 17)).unwrap();
     std::fs::write(root.join("empty.txt"), b"").unwrap();
-    let config = SendFileConfig::new(Backend::Simple).root(&root);
-    let nginx = SendFileConfig::new(Backend::Nginx)
+    let config = SendFileConfig::builder(Backend::Simple)
         .root(&root)
-        .url("/protected");
+        .build()
+        .unwrap();
+    let nginx = SendFileConfig::builder(Backend::Nginx)
+        .root(&root)
+        .url("/protected")
+        .build()
+        .unwrap();
     let srv = actix_test::start(move || {
         let send = || {
             web::route()

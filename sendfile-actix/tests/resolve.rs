@@ -64,7 +64,10 @@ async fn body(res: ServiceResponse) -> Vec<u8> {
 async fn a_check_on_the_resolved_file_sees_through_a_link() {
     let t = tree();
     for backend in [Backend::Simple, Backend::XSendfile] {
-        let config = SendFileConfig::new(backend.clone()).root(&t.root);
+        let config = SendFileConfig::builder(backend.clone())
+            .root(&t.root)
+            .build()
+            .unwrap();
         let app = test::init_service(
             App::new()
                 .app_data(config)
@@ -105,7 +108,12 @@ async fn a_check_on_the_resolved_file_sees_through_a_link() {
 async fn a_resolved_file_is_exactly_what_is_sent() {
     let t = tree();
     let req = test::TestRequest::default()
-        .app_data(SendFileConfig::new(Backend::Simple).root(&t.root))
+        .app_data(
+            SendFileConfig::builder(Backend::Simple)
+                .root(&t.root)
+                .build()
+                .unwrap(),
+        )
         .to_http_request();
     let file = SendFile::new("public/readme.txt").resolve(&req).unwrap();
     assert_eq!(file.len(), Some(6));
@@ -119,7 +127,12 @@ async fn a_resolved_file_is_exactly_what_is_sent() {
 
     // Offload: the header names the real location that was checked, not the link.
     let req = test::TestRequest::default()
-        .app_data(SendFileConfig::new(Backend::XSendfile).root(&t.root))
+        .app_data(
+            SendFileConfig::builder(Backend::XSendfile)
+                .root(&t.root)
+                .build()
+                .unwrap(),
+        )
         .to_http_request();
     let file = SendFile::new("public/link").resolve(&req).unwrap();
     let res = file.into_response(&req);
@@ -135,7 +148,12 @@ async fn a_resolved_file_is_exactly_what_is_sent() {
 async fn resolve_errors_answer_as_sendfile_would() {
     let t = tree();
     let req = test::TestRequest::default()
-        .app_data(SendFileConfig::new(Backend::Simple).root(&t.root))
+        .app_data(
+            SendFileConfig::builder(Backend::Simple)
+                .root(&t.root)
+                .build()
+                .unwrap(),
+        )
         .to_http_request();
     for (path, status) in [
         ("missing.txt", 404),
@@ -160,10 +178,11 @@ async fn resolve_errors_answer_as_sendfile_would() {
 #[actix_web::test]
 async fn refusing_symlinks_answers_404_for_every_link() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::XSendfile)
+    let config = SendFileConfig::builder(Backend::XSendfile)
         .root(&t.root)
-        .follow_symlinks(false);
-    config.validate().unwrap();
+        .follow_symlinks(false)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).route(
         "/g/{path:.*}",
         web::get().to(|p: web::Path<String>| async move { SendFile::new(p.into_inner()) }),
@@ -180,8 +199,10 @@ async fn refusing_symlinks_answers_404_for_every_link() {
 #[actix_web::test]
 async fn a_root_that_disappears_is_a_503_and_comes_back() {
     let t = tree();
-    let config = SendFileConfig::new(Backend::Simple).root(&t.root);
-    config.validate().unwrap();
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).route(
         "/g/{path:.*}",
         web::get().to(|p: web::Path<String>| async move { SendFile::new(p.into_inner()) }),
@@ -224,7 +245,10 @@ async fn a_denial_never_answers_with_a_success_status() {
     // A success status cannot even be made a DeniedStatus (validate() used to refuse it); a
     // denial is an error status.
     assert!(DeniedStatus::new(StatusCode::OK).is_err());
-    let config = SendFileConfig::new(Backend::Simple).root(std::env::temp_dir());
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(std::env::temp_dir())
+        .build()
+        .unwrap();
     assert_eq!(config.denied(), StatusCode::FORBIDDEN);
     let req = test::TestRequest::default()
         .app_data(config)
@@ -238,7 +262,12 @@ async fn the_debug_form_of_an_error_is_escaped_too() {
     // actix-web's logger prints errors with `{:?}`.
     let t = tree();
     let req = test::TestRequest::default()
-        .app_data(SendFileConfig::new(Backend::Simple).root(&t.root))
+        .app_data(
+            SendFileConfig::builder(Backend::Simple)
+                .root(&t.root)
+                .build()
+                .unwrap(),
+        )
         .to_http_request();
     let err = SendFile::new("admin\u{3164}\u{1b}[31m\r\n.txt")
         .resolve(&req)

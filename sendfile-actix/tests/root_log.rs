@@ -38,8 +38,10 @@ async fn an_unusable_root_is_logged_once() {
     let root = dir.path().join("root");
     std::fs::create_dir(&root).unwrap();
     std::fs::write(root.join("a.txt"), b"a").unwrap();
-    let config = SendFileConfig::new(Backend::Simple).root(&root);
-    config.validate().unwrap();
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&root)
+        .build()
+        .unwrap();
     let app = test::init_service(
         App::new()
             .app_data(config)

@@ -114,10 +114,11 @@ fn plan(c: &mut Criterion) {
     });
     let http = Request::new(Method::Get);
     for backend in [Backend::Nginx, Backend::XSendfile, Backend::Simple] {
-        let config = Config::new(backend.clone())
+        let config = Config::builder(backend.clone())
             .root(&root_dir)
-            .url("/protected");
-        config.validate().expect("valid configuration");
+            .url("/protected")
+            .build()
+            .unwrap();
         let request = FileRequest::new(NESTED);
         group.bench_function(format!("plan_{backend}"), |b| {
             b.iter(|| sendfile_core::plan(&config, black_box(&request), &http).expect("plan"));
@@ -153,8 +154,10 @@ fn root(c: &mut Criterion) {
     use sendfile_core::{Backend, Config};
 
     let (_dir, root_dir) = confine_fixture();
-    let config = Config::new(Backend::Simple).root(&root_dir);
-    config.validate().expect("valid configuration");
+    let config = Config::builder(Backend::Simple)
+        .root(&root_dir)
+        .build()
+        .unwrap();
     let kept: OnceLock<Arc<Root>> = OnceLock::new();
     kept.get_or_init(|| Arc::new(Root::open(&root_dir).expect("open root")));
 
@@ -204,18 +207,20 @@ fn object(c: &mut Criterion) {
         let req = PresignRequest::new(PresignMethod::Get, NESTED, Duration::from_secs(60));
         b.iter(|| s3.presign(black_box(&req)).expect("presign"));
     });
-    let local = Config::new(Backend::Nginx)
+    let local = Config::builder(Backend::Nginx)
         .root(&root_dir)
-        .url("/protected");
-    local.validate().expect("valid configuration");
+        .url("/protected")
+        .build()
+        .unwrap();
     group.bench_function("plan_nginx_local_root", |b| {
         b.iter(|| sendfile_core::plan(&local, black_box(&request), &http).expect("plan"));
     });
     for backend in [Backend::Nginx, Backend::Redirect] {
-        let config = Config::new(backend.clone())
+        let config = Config::builder(backend.clone())
             .url("/protected")
-            .object_store(ObjectStore::new(s3.clone()).prefix("tenants/a/"));
-        config.validate().expect("valid configuration");
+            .object_store(ObjectStore::new(s3.clone()).prefix("tenants/a/"))
+            .build()
+            .unwrap();
         group.bench_function(format!("plan_{backend}_bucket"), |b| {
             b.iter(|| sendfile_core::plan(&config, black_box(&request), &http).expect("plan"));
         });

@@ -1,6 +1,6 @@
 //! Configuration: backend, root, URL prefix, and the checks that run at start-up.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,82 +13,106 @@ use crate::streams::{DEFAULT_SEND_TIMEOUT, StreamPermit, StreamSlots};
 use crate::url::UrlPrefix;
 use crate::watch::RootWatch;
 
-/// The configuration: which backend, which root, which URL prefix.
-///
-/// Built with a builder that never fails; [`Config::validate`] checks everything and is meant to
-/// run at start-up. A request served with an invalid configuration fails with the same error
-/// (500), never with a misleading 404.
+/// A configuration that has been checked: which backend, which root (or bucket), which URL
+/// prefix. Valid by construction: it comes only from [`ConfigBuilder::build`] (or
+/// [`Config::from_env`] / [`Config::from_lookup`]), which run at start-up and refuse, naming
+/// the setting and the fix, what could not serve. A request never finds a missing root, a
+/// malformed URL prefix or a root beside a bucket; what can still fail at request time is the
+/// world (the root replaced or gone: [`Error::RootUnavailable`], 503) and a per-request
+/// backend that this configuration cannot serve ([`Config::check_backend`]).
 ///
 /// ```
 /// use sendfile_core::{Backend, Config};
-/// let dir = std::env::temp_dir();
-/// let config = Config::new(Backend::Nginx).root(&dir).url("/protected/");
-/// config.validate().unwrap();
-/// assert_eq!(config.url_prefix().unwrap().unwrap().as_str(), "/protected");
+/// let dir = tempfile::tempdir().unwrap();
+/// let config = Config::builder(Backend::Nginx).root(dir.path()).url("/protected/").build().unwrap();
+/// assert_eq!(config.url_prefix().unwrap().as_str(), "/protected");
 ///
-/// let missing_url = Config::new(Backend::Nginx).root(&dir);
-/// let err = missing_url.validate().unwrap_err();
-/// assert_eq!(err.setting, "SENDFILE_URL");
+/// let missing_url = Config::builder(Backend::Nginx).root(dir.path()).build();
+/// assert_eq!(missing_url.unwrap_err().setting, "SENDFILE_URL");
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
     backend: Backend,
     url: Option<UrlPrefix>,
-    /// A setting the builder could not take (an invalid URL prefix): [`Config::validate`]
-    /// reports it, and so does every request, so that such a configuration never serves.
-    refused: Option<ConfigError>,
     check_file_exists: bool,
     follow_symlinks: bool,
     range_limits: RangeLimits,
-    /// Shared by clones: the root standing at `root`, looked at again now and then. Every
-    /// builder method replaces it, so that it also tells a configuration from its variants
-    /// ([`Config::is_same`]).
-    watch: Arc<RootWatch>,
-    /// The bucket files are sent from, instead of a root.
-    store: Option<ObjectStore>,
+    /// Where files come from: a root or a bucket, never both, never neither.
+    source: Files,
     send_timeout: Duration,
-    /// Shared by clones: the streams in progress, and their cap.
+    /// Shared by clones: the streams in progress, and their cap. Made anew by every
+    /// [`ConfigBuilder::build`], so it also tells a configuration from another
+    /// ([`Config::is_same`]).
     streams: Arc<StreamSlots>,
 }
 
+/// Where a configuration's files come from, kept.
+#[derive(Debug, Clone)]
+enum Files {
+    /// Shared by clones: the root standing at the configured path, looked at again now and then.
+    Root(Arc<RootWatch>),
+    /// The bucket files are sent from.
+    Bucket(ObjectStore),
+}
+
+/// The settings of a [`Config`], before they are checked: every setter takes what it is given,
+/// and [`build`](ConfigBuilder::build) checks it all at once, at start-up.
+///
+/// ```
+/// use sendfile_core::{Backend, Config};
+/// let dir = tempfile::tempdir().unwrap();
+/// let builder = Config::builder(Backend::XSendfile).root(dir.path());
+/// let config = builder.clone().build().unwrap();
+/// assert_eq!(config.backend(), &Backend::XSendfile);
+///
+/// // A malformed URL prefix is refused when built, naming the setting.
+/// let err = builder.url("/a/../b").build().unwrap_err();
+/// assert_eq!(err.setting, "SENDFILE_URL");
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a ConfigBuilder does nothing until .build() checks it into a Config"]
+pub struct ConfigBuilder {
+    backend: Backend,
+    root: Option<PathBuf>,
+    /// The URL prefix as parsed; a malformed one waits here for [`ConfigBuilder::build`].
+    url: Option<Result<UrlPrefix, ConfigError>>,
+    check_file_exists: bool,
+    follow_symlinks: bool,
+    range_limits: RangeLimits,
+    store: Option<ObjectStore>,
+    send_timeout: Duration,
+    max_streams: Option<usize>,
+}
+
 impl Config {
-    /// A configuration for `backend`, with no root yet.
-    pub fn new(backend: Backend) -> Self {
-        Config {
+    /// The settings for `backend`, to be completed (at least a [`root`](ConfigBuilder::root) or
+    /// a [`bucket`](ConfigBuilder::object_store)) and [built](ConfigBuilder::build).
+    pub fn builder(backend: Backend) -> ConfigBuilder {
+        ConfigBuilder {
             backend,
+            root: None,
             url: None,
-            refused: None,
             check_file_exists: true,
             follow_symlinks: true,
             range_limits: RangeLimits::default(),
-            watch: Arc::new(RootWatch::new(None)),
             store: None,
             send_timeout: DEFAULT_SEND_TIMEOUT,
-            streams: StreamSlots::new(None),
+            max_streams: None,
         }
     }
+}
 
+impl ConfigBuilder {
     /// Sets the root directory (`SENDFILE_ROOT`): every file served lies inside it.
-    #[must_use]
     pub fn root(mut self, root: impl AsRef<Path>) -> Self {
-        self.watch = Arc::new(RootWatch::new(Some(root.as_ref().to_path_buf())));
+        self.root = Some(root.as_ref().to_path_buf());
         self
     }
 
     /// Sets the internal URL prefix (`SENDFILE_URL`), required by `nginx`, `mod_wsgi` and `caddy`.
-    #[must_use]
+    /// A malformed prefix is refused by [`build`](Self::build).
     pub fn url(mut self, url: impl AsRef<str>) -> Self {
-        match UrlPrefix::parse(url.as_ref()) {
-            Ok(url) => {
-                self.url = Some(url);
-                self.refused = None;
-            }
-            Err(e) => {
-                self.url = None;
-                self.refused = Some(e);
-            }
-        }
-        self.watch = self.watch.renewed();
+        self.url = Some(UrlPrefix::parse(url.as_ref()));
         self
     }
 
@@ -97,10 +121,8 @@ impl Config {
     /// has can be named; the path is then confined lexically, and what exists of it locally
     /// must not lead out of the root through a symlink. In-process backends always need the
     /// file.
-    #[must_use]
     pub fn check_file_exists(mut self, check: bool) -> Self {
         self.check_file_exists = check;
-        self.watch = self.watch.renewed();
         self
     }
 
@@ -112,26 +134,20 @@ impl Config {
     /// otherwise make a check on its name pass for another user's file. A root that sits under
     /// a symlinked directory (`current -> releases/42`) is still fine. See
     /// [`Root::follow_symlinks`].
-    #[must_use]
     pub fn follow_symlinks(mut self, follow: bool) -> Self {
         self.follow_symlinks = follow;
-        self.watch = self.watch.renewed();
         self
     }
 
     /// Replaces the backend.
-    #[must_use]
-    pub fn with_backend(mut self, backend: Backend) -> Self {
+    pub fn backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
-        self.watch = self.watch.renewed();
         self
     }
 
     /// Limits on multi-range requests for in-process backends.
-    #[must_use]
     pub fn range_limits(mut self, limits: RangeLimits) -> Self {
         self.range_limits = limits;
-        self.watch = self.watch.renewed();
         self
     }
 
@@ -147,64 +163,198 @@ impl Config {
     ///
     /// let s3 = S3Presigner::new("http://127.0.0.1:9000", "protected", "us-east-1",
     ///     S3Credentials::new("AKIDEXAMPLE", "example-secret")).unwrap();
-    /// let config = Config::new(Backend::Nginx).url("/_s3").object_store(ObjectStore::new(s3));
-    /// config.validate().unwrap();
+    /// let builder = Config::builder(Backend::Nginx).url("/_s3").object_store(ObjectStore::new(s3));
+    /// let config = builder.clone().build().unwrap();
     /// assert!(config.store().is_some());
     ///
     /// // A root as well: refused, naming the setting.
-    /// let both = config.clone().root(std::env::temp_dir());
-    /// assert_eq!(both.validate().unwrap_err().setting, "SENDFILE_S3_BUCKET");
+    /// let both = builder.clone().root(std::env::temp_dir()).build();
+    /// assert_eq!(both.unwrap_err().setting, "SENDFILE_S3_BUCKET");
     /// // A backend that cannot send from a bucket: refused.
-    /// let xsendfile = config.with_backend(Backend::XSendfile);
-    /// assert_eq!(xsendfile.validate().unwrap_err().setting, "SENDFILE_BACKEND");
+    /// let xsendfile = builder.backend(Backend::XSendfile).build();
+    /// assert_eq!(xsendfile.unwrap_err().setting, "SENDFILE_BACKEND");
     /// ```
-    #[must_use]
     pub fn object_store(mut self, store: ObjectStore) -> Self {
         self.store = Some(store);
-        self.watch = self.watch.renewed();
         self
-    }
-
-    /// The bucket, when files are sent from one.
-    pub fn store(&self) -> Option<&ObjectStore> {
-        self.store.as_ref()
     }
 
     /// In-process backends: how long a streamed body may go without progress before the
     /// connection is closed (`SENDFILE_SEND_TIMEOUT`, default 60 s, like nginx's
     /// `send_timeout`). Progress is the client taking the next chunk of the file (16 to
     /// 128 KiB); a client slower than that, or one that stopped reading, is cut off and its file
-    /// closed. Zero is refused by [`validate`](Self::validate).
+    /// closed. Zero is refused by [`build`](Self::build).
     ///
     /// ```
     /// use std::time::Duration;
     /// use sendfile_core::{Backend, Config};
-    /// let config = Config::new(Backend::Simple).send_timeout(Duration::from_secs(30));
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::builder(Backend::Simple)
+    ///     .root(dir.path())
+    ///     .send_timeout(Duration::from_secs(30))
+    ///     .build()
+    ///     .unwrap();
     /// assert_eq!(config.send_timeout_duration(), Duration::from_secs(30));
     /// ```
-    #[must_use]
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
-        self.watch = self.watch.renewed();
         self
     }
 
-    /// In-process backends: at most `max` bodies streamed at once by this configuration and
+    /// In-process backends: at most `max` bodies streamed at once by the configuration and
     /// its clones (`SENDFILE_MAX_STREAMS`, default: no cap). A download past the cap is
     /// answered `503 Service Unavailable` with `Retry-After`, before the file is opened; HEAD
     /// requests and answers without a body (304, 412...) do not count. Zero is refused by
-    /// [`validate`](Self::validate).
+    /// [`build`](Self::build).
     ///
     /// ```
     /// use sendfile_core::{Backend, Config};
-    /// let config = Config::new(Backend::Simple).max_streams(1000);
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::builder(Backend::Simple).root(dir.path()).max_streams(1000).build().unwrap();
     /// assert_eq!(config.stream_slots().max(), Some(1000));
     /// ```
-    #[must_use]
     pub fn max_streams(mut self, max: usize) -> Self {
-        self.streams = StreamSlots::new(Some(max));
-        self.watch = self.watch.renewed();
+        self.max_streams = Some(max);
         self
+    }
+
+    /// Checks everything and makes the [`Config`]: a root that is an existing directory the
+    /// process can search (not `/`, `/proc`, `/sys` or `/dev`), opened now and kept for the
+    /// requests; or a valid bucket, with a backend able to send from it, and no root besides;
+    /// a valid URL prefix where the backend needs one; a send timeout and a stream cap above
+    /// zero. Call it at start-up: the error names the setting at fault and the fix.
+    ///
+    /// ```
+    /// use sendfile_core::{Backend, Config};
+    /// let err = Config::builder(Backend::Simple).root("/").build().unwrap_err();
+    /// assert_eq!(err.setting, "SENDFILE_ROOT");
+    /// ```
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let checked = self.check()?;
+        let source = match checked.source {
+            Source::Bucket(store) => Files::Bucket(store.clone()),
+            Source::Root(path) => {
+                let watch = Arc::new(RootWatch::new(path.to_path_buf()));
+                let follow = self.follow_symlinks;
+                watch.reopen(|| open_root_at(watch.path(), follow))?;
+                Files::Root(watch)
+            }
+        };
+        Ok(Config {
+            backend: self.backend.clone(),
+            url: checked.url.cloned(),
+            check_file_exists: self.check_file_exists,
+            follow_symlinks: self.follow_symlinks,
+            range_limits: self.range_limits,
+            source,
+            send_timeout: self.send_timeout,
+            streams: StreamSlots::new(self.max_streams),
+        })
+    }
+
+    /// Every check of [`build`](Self::build) that does not look at the filesystem: what a
+    /// configuration generated for another machine can be checked against (its root need not
+    /// exist here).
+    pub(crate) fn check(&self) -> Result<Checked<'_>, ConfigError> {
+        let url = match &self.url {
+            Some(Ok(url)) => Some(url),
+            Some(Err(e)) => return Err(e.clone()),
+            None if self.backend.needs_url() => return Err(missing_url(&self.backend)),
+            None => None,
+        };
+        if self.send_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "SENDFILE_SEND_TIMEOUT",
+                "is zero; use a duration such as 60s (a stalled download would otherwise be cut at once)",
+            ));
+        }
+        if self.max_streams == Some(0) {
+            return Err(ConfigError::new(
+                "SENDFILE_MAX_STREAMS",
+                "is zero, which refuses every download; use a count such as 1000, or leave it unset for no cap",
+            ));
+        }
+        let source = match (&self.store, &self.root) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "SENDFILE_S3_BUCKET",
+                    "set together with SENDFILE_ROOT; files come from one place: unset SENDFILE_ROOT to send from the bucket, or SENDFILE_S3_BUCKET to send from the root",
+                ));
+            }
+            (Some(store), None) => {
+                store_fits(&self.backend)?;
+                store.validate()?;
+                Source::Bucket(store)
+            }
+            (None, _) if self.backend.needs_object_store() => {
+                return Err(missing_store(&self.backend));
+            }
+            (None, Some(root)) => Source::Root(root),
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "SENDFILE_ROOT",
+                    "not set; call .root(\"/srv/files\") or set SENDFILE_ROOT to the directory that holds the protected files",
+                ));
+            }
+        };
+        Ok(Checked {
+            backend: &self.backend,
+            url,
+            source,
+        })
+    }
+}
+
+/// The settings that say what a front server must be told, checked: from a [`ConfigBuilder`]
+/// (no filesystem looked at) or a [`Config`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checked<'a> {
+    pub(crate) backend: &'a Backend,
+    pub(crate) url: Option<&'a UrlPrefix>,
+    pub(crate) source: Source<'a>,
+}
+
+/// Where a [`Config`]'s files come from: a root directory or a bucket, never both
+/// ([`Config::source`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// The root directory, as configured (`SENDFILE_ROOT`).
+    Root(&'a Path),
+    /// The bucket (`SENDFILE_S3_*`).
+    Bucket(&'a ObjectStore),
+}
+
+impl Config {
+    /// Where files come from.
+    ///
+    /// ```
+    /// use sendfile_core::{Backend, Config, Source};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::builder(Backend::XSendfile).root(dir.path()).build().unwrap();
+    /// assert!(matches!(config.source(), Source::Root(root) if root == dir.path()));
+    /// ```
+    pub fn source(&self) -> Source<'_> {
+        match &self.source {
+            Files::Root(watch) => Source::Root(watch.path()),
+            Files::Bucket(store) => Source::Bucket(store),
+        }
+    }
+
+    /// What a front server must be told.
+    pub(crate) fn checked(&self) -> Checked<'_> {
+        Checked {
+            backend: &self.backend,
+            url: self.url.as_ref(),
+            source: self.source(),
+        }
+    }
+
+    /// The bucket, when files are sent from one.
+    pub fn store(&self) -> Option<&ObjectStore> {
+        match &self.source {
+            Files::Bucket(store) => Some(store),
+            Files::Root(_) => None,
+        }
     }
 
     /// The send timeout of streamed bodies.
@@ -218,7 +368,7 @@ impl Config {
     }
 
     /// A place for one more streamed body, or [`Error::Overloaded`] when the cap of
-    /// [`max_streams`](Self::max_streams) is reached.
+    /// [`max_streams`](ConfigBuilder::max_streams) is reached.
     pub fn acquire_stream(&self) -> Result<StreamPermit, Error> {
         self.streams.try_acquire().ok_or_else(|| {
             Error::Overloaded(crate::error::Overload::Streams {
@@ -229,17 +379,117 @@ impl Config {
 
     /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`,
     /// `SENDFILE_FOLLOW_SYMLINKS`, `SENDFILE_SEND_TIMEOUT` (seconds, or with a unit: `500ms`,
-    /// `2m`) and `SENDFILE_MAX_STREAMS` from the environment, and validates the result. With the
-    /// `s3` feature (default), also `SENDFILE_S3_ENDPOINT`, `SENDFILE_S3_BUCKET`,
+    /// `2m`) and `SENDFILE_MAX_STREAMS` from the environment, and builds the configuration. With
+    /// the `s3` feature (default), also `SENDFILE_S3_ENDPOINT`, `SENDFILE_S3_BUCKET`,
     /// `SENDFILE_S3_REGION`, `SENDFILE_S3_PREFIX`, `SENDFILE_S3_EXPIRES`, `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (see
     /// [`s3::store_from_lookup`](crate::s3::store_from_lookup)).
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+        ConfigBuilder::from_env()?.build()
     }
 
     /// Like [`from_env`](Self::from_env), reading the settings through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        ConfigBuilder::from_lookup(lookup)?.build()
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The root as given; `None` when files come from a bucket.
+    pub fn root_path(&self) -> Option<&Path> {
+        match &self.source {
+            Files::Root(watch) => Some(watch.path()),
+            Files::Bucket(_) => None,
+        }
+    }
+
+    /// The URL prefix, when set (always set for a backend that needs one).
+    pub fn url_prefix(&self) -> Option<&UrlPrefix> {
+        self.url.as_ref()
+    }
+
+    /// Checks that `backend`, when it is not this configuration's own (a per-request override),
+    /// can serve with this configuration: its URL prefix and its source of files. The
+    /// configuration's own backend always can (checked when it was built).
+    ///
+    /// ```
+    /// use sendfile_core::{Backend, Config};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::builder(Backend::Simple).root(dir.path()).build().unwrap();
+    /// config.check_backend(&Backend::XSendfile).unwrap();
+    /// assert_eq!(config.check_backend(&Backend::Nginx).unwrap_err().setting, "SENDFILE_URL");
+    /// assert_eq!(config.check_backend(&Backend::Redirect).unwrap_err().setting, "SENDFILE_S3_BUCKET");
+    /// ```
+    pub fn check_backend(&self, backend: &Backend) -> Result<(), ConfigError> {
+        if std::ptr::eq(backend, &self.backend) {
+            return Ok(());
+        }
+        if self.url.is_none() && backend.needs_url() {
+            return Err(missing_url(backend));
+        }
+        match &self.source {
+            Files::Bucket(_) => store_fits(backend),
+            Files::Root(_) if backend.needs_object_store() => Err(missing_store(backend)),
+            Files::Root(_) => Ok(()),
+        }
+    }
+
+    /// Whether offload backends check that the file exists.
+    pub fn checks_file_exists(&self) -> bool {
+        self.check_file_exists
+    }
+
+    /// Whether symlinks inside the root are followed.
+    pub fn follows_symlinks(&self) -> bool {
+        self.follow_symlinks
+    }
+
+    /// The multi-range limits.
+    pub fn limits(&self) -> RangeLimits {
+        self.range_limits
+    }
+
+    /// Whether `other` is this configuration or a clone of it (every
+    /// [`build`](ConfigBuilder::build) makes a new configuration).
+    pub fn is_same(&self, other: &Config) -> bool {
+        Arc::ptr_eq(&self.streams, &other.streams)
+    }
+
+    /// The root for a request. The path is looked at again at most every
+    /// [`RECHECK`](crate::RECHECK): when another directory stands there (a deploy flipped
+    /// a symlink, a restore replaced it), that one is opened and used; while nothing valid
+    /// stands there, this is [`Error::RootUnavailable`] (503), logged once. A configuration
+    /// that sends from a bucket has no root: [`Error::Config`] naming `SENDFILE_ROOT`.
+    pub fn current_root(&self) -> Result<Arc<Root>, Error> {
+        match &self.source {
+            Files::Root(watch) => watch
+                .get(|| open_root_at(watch.path(), self.follow_symlinks), watch.path())
+                .map_err(Error::RootUnavailable),
+            Files::Bucket(_) => Err(ConfigError::new(
+                "SENDFILE_ROOT",
+                "not set: this configuration sends files from a bucket (SENDFILE_S3_BUCKET); resolve keys with the object store",
+            )
+            .into()),
+        }
+    }
+}
+
+impl ConfigBuilder {
+    /// The settings read from the environment, as [`Config::from_env`] reads them, not yet
+    /// built: to add what the environment does not say before [`build`](Self::build).
+    pub fn from_env() -> Result<ConfigBuilder, ConfigError> {
+        ConfigBuilder::from_lookup(|name| {
+            std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+        })
+    }
+
+    /// Like [`from_env`](Self::from_env), reading the settings through `lookup`.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<ConfigBuilder, ConfigError> {
         let backend: Backend = lookup("SENDFILE_BACKEND")
             .ok_or_else(|| {
                 ConfigError::new(
@@ -251,7 +501,7 @@ impl Config {
                 )
             })?
             .parse()?;
-        let mut config = Config::new(backend);
+        let mut config = Config::builder(backend);
         if let Some(root) = lookup("SENDFILE_ROOT").filter(|r| !r.is_empty()) {
             config = config.root(root);
         }
@@ -295,157 +545,43 @@ impl Config {
             })?;
             config = config.max_streams(parsed);
         }
-        config.validate()?;
         Ok(config)
     }
+}
 
-    /// Checks the configuration: a root that is an existing directory the process can search
-    /// (not `/`, `/proc`, `/sys` or `/dev`), a valid URL prefix where the backend needs one.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if !self.check_object_store(&self.backend)? {
-            self.open_root()?;
-        }
-        self.url_prefix()?;
-        if self.send_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "SENDFILE_SEND_TIMEOUT",
-                "is zero; use a duration such as 60s (a stalled download would otherwise be cut at once)",
-            ));
-        }
-        if self.streams.max() == Some(0) {
-            return Err(ConfigError::new(
-                "SENDFILE_MAX_STREAMS",
-                "is zero, which refuses every download; use a count such as 1000, or leave it unset for no cap",
-            ));
-        }
-        Ok(())
-    }
+fn open_root_at(path: &Path, follow_symlinks: bool) -> Result<Root, ConfigError> {
+    Ok(Root::open(path)?.follow_symlinks(follow_symlinks))
+}
 
-    /// The backend.
-    pub fn backend(&self) -> &Backend {
-        &self.backend
-    }
+fn missing_url(backend: &Backend) -> ConfigError {
+    ConfigError::new(
+        "SENDFILE_URL",
+        format!(
+            "not set, and the {backend} backend needs it; call .url(\"/protected\") or set SENDFILE_URL to the front server's internal location"
+        ),
+    )
+}
 
-    /// The root as given, if set.
-    pub fn root_path(&self) -> Option<&Path> {
-        self.watch.path()
-    }
+fn missing_store(backend: &Backend) -> ConfigError {
+    ConfigError::new(
+        "SENDFILE_S3_BUCKET",
+        format!(
+            "not set, and the {backend} backend sends objects from a bucket only; set SENDFILE_S3_BUCKET (and SENDFILE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), or use a local backend such as nginx"
+        ),
+    )
+}
 
-    /// The URL prefix: `Ok(None)` when not set and not needed by the backend; an error when
-    /// invalid, or missing for a backend that needs it.
-    pub fn url_prefix(&self) -> Result<Option<&UrlPrefix>, ConfigError> {
-        self.url_prefix_for(&self.backend)
+/// Whether `backend` can send objects from a bucket.
+fn store_fits(backend: &Backend) -> Result<(), ConfigError> {
+    if backend.sends_objects() {
+        return Ok(());
     }
-
-    /// [`url_prefix`](Self::url_prefix) for another backend (a per-request override).
-    pub fn url_prefix_for(&self, backend: &Backend) -> Result<Option<&UrlPrefix>, ConfigError> {
-        if let Some(refused) = &self.refused {
-            return Err(refused.clone());
-        }
-        match &self.url {
-            Some(url) => Ok(Some(url)),
-            None if backend.needs_url() => Err(ConfigError::new(
-                "SENDFILE_URL",
-                format!(
-                    "not set, and the {backend} backend needs it; call .url(\"/protected\") or set SENDFILE_URL to the front server's internal location"
-                ),
-            )),
-            None => Ok(None),
-        }
-    }
-
-    /// Whether offload backends check that the file exists.
-    pub fn checks_file_exists(&self) -> bool {
-        self.check_file_exists
-    }
-
-    /// Whether symlinks inside the root are followed.
-    pub fn follows_symlinks(&self) -> bool {
-        self.follow_symlinks
-    }
-
-    /// The multi-range limits.
-    pub fn limits(&self) -> RangeLimits {
-        self.range_limits
-    }
-
-    /// Whether `other` is this configuration or a clone of it (clones share the opened root;
-    /// every builder call makes a new configuration).
-    pub fn is_same(&self, other: &Config) -> bool {
-        Arc::ptr_eq(&self.watch, &other.watch)
-    }
-
-    /// Opens the root now (at start-up: [`validate`](Self::validate) calls it) and keeps it for
-    /// the requests that follow.
-    pub fn open_root(&self) -> Result<Arc<Root>, ConfigError> {
-        let path = self.root_setting()?;
-        self.watch.reopen(|| self.open_root_at(path))
-    }
-
-    /// The root for a request. The path is looked at again at most every
-    /// [`RECHECK`](crate::RECHECK): when another directory stands there (a deploy flipped
-    /// a symlink, a restore replaced it), that one is opened and used; while nothing valid
-    /// stands there, this is [`Error::RootUnavailable`] (503), logged once.
-    pub fn current_root(&self) -> Result<Arc<Root>, Error> {
-        let path = self.root_setting()?;
-        self.watch
-            .get(|| self.open_root_at(path), path)
-            .map_err(Error::RootUnavailable)
-    }
-
-    /// With a bucket (or a backend that needs one), checks that the two fit: no root besides
-    /// the bucket, a backend able to send from it, a valid store. `Ok(true)` when files come
-    /// from a bucket.
-    ///
-    /// ```
-    /// use sendfile_core::{Backend, Config};
-    /// let local = Config::new(Backend::Nginx).root(std::env::temp_dir());
-    /// assert!(!local.check_object_store(&Backend::Nginx).unwrap());
-    /// let err = local.check_object_store(&Backend::Redirect).unwrap_err();
-    /// assert_eq!(err.setting, "SENDFILE_S3_BUCKET");
-    /// ```
-    pub fn check_object_store(&self, backend: &Backend) -> Result<bool, ConfigError> {
-        let Some(store) = &self.store else {
-            if backend.needs_object_store() {
-                return Err(ConfigError::new(
-                    "SENDFILE_S3_BUCKET",
-                    format!(
-                        "not set, and the {backend} backend sends objects from a bucket only; set SENDFILE_S3_BUCKET (and SENDFILE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), or use a local backend such as nginx"
-                    ),
-                ));
-            }
-            return Ok(false);
-        };
-        if self.watch.path().is_some() {
-            return Err(ConfigError::new(
-                "SENDFILE_S3_BUCKET",
-                "set together with SENDFILE_ROOT; files come from one place: unset SENDFILE_ROOT to send from the bucket, or SENDFILE_S3_BUCKET to send from the root",
-            ));
-        }
-        if !backend.sends_objects() {
-            return Err(ConfigError::new(
-                "SENDFILE_BACKEND",
-                format!(
-                    "the {backend} backend cannot send objects from a bucket (SENDFILE_S3_BUCKET is set); use nginx (with an internal location that proxies to the store) or redirect"
-                ),
-            ));
-        }
-        store.validate()?;
-        Ok(true)
-    }
-
-    fn root_setting(&self) -> Result<&Path, ConfigError> {
-        self.watch.path().ok_or_else(|| {
-            ConfigError::new(
-                "SENDFILE_ROOT",
-                "not set; call .root(\"/srv/files\") or set SENDFILE_ROOT to the directory that holds the protected files",
-            )
-        })
-    }
-
-    fn open_root_at(&self, path: &Path) -> Result<Root, ConfigError> {
-        Ok(Root::open(path)?.follow_symlinks(self.follow_symlinks))
-    }
+    Err(ConfigError::new(
+        "SENDFILE_BACKEND",
+        format!(
+            "the {backend} backend cannot send objects from a bucket (SENDFILE_S3_BUCKET is set); use nginx (with an internal location that proxies to the store) or redirect"
+        ),
+    ))
 }
 
 fn bool_setting(setting: &'static str, value: &str) -> Result<bool, ConfigError> {
@@ -501,7 +637,7 @@ mod tests {
         assert!(!c.current_root().unwrap().follows_symlinks());
         assert_eq!(c.backend(), &Backend::Nginx);
         assert_eq!(c.root_path(), Some(dir.path()));
-        assert_eq!(c.url_prefix().unwrap().unwrap().as_str(), "/protected");
+        assert_eq!(c.url_prefix().unwrap().as_str(), "/protected");
         assert!(!c.checks_file_exists());
     }
 
@@ -588,39 +724,125 @@ mod tests {
             Backend::XSendfile,
             Backend::Lighttpd,
         ] {
-            Config::new(b).root(dir.path()).validate().unwrap();
+            Config::builder(b).root(dir.path()).build().unwrap();
         }
         for b in [Backend::Nginx, Backend::ModWsgi, Backend::Caddy] {
-            let e = Config::new(b).root(dir.path()).validate().unwrap_err();
+            let e = Config::builder(b).root(dir.path()).build().unwrap_err();
             assert_eq!(e.setting, "SENDFILE_URL");
         }
     }
 
     #[test]
-    fn missing_root_is_a_config_error_not_a_404() {
-        let e = Config::new(Backend::Simple).open_root().unwrap_err();
+    fn missing_root_is_refused_when_built_naming_the_fix() {
+        let e = Config::builder(Backend::Simple).build().unwrap_err();
         assert_eq!(e.setting, "SENDFILE_ROOT");
         assert!(e.message.contains(".root("));
-        let e = Config::new(Backend::Simple).current_root().unwrap_err();
+        let e = Config::builder(Backend::Simple)
+            .root("/nonexistent/sendfile-root")
+            .build()
+            .unwrap_err();
+        assert_eq!(e.setting, "SENDFILE_ROOT");
+    }
+
+    #[test]
+    fn a_malformed_url_is_refused_when_built_and_a_later_good_one_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["/a/../b", "/a?b", "relative", "/a\r\nX: y"] {
+            let e = Config::builder(Backend::Simple)
+                .root(dir.path())
+                .url(bad)
+                .build()
+                .unwrap_err();
+            assert_eq!(e.setting, "SENDFILE_URL", "{bad:?}");
+        }
+        let config = Config::builder(Backend::Nginx)
+            .root(dir.path())
+            .url("/a/../b")
+            .url("/good")
+            .build()
+            .unwrap();
+        assert_eq!(config.url_prefix().unwrap().as_str(), "/good");
+    }
+
+    #[test]
+    fn clones_are_the_same_configuration_and_builds_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Config::builder(Backend::Nginx).root(dir.path()).url("/a");
+        let base = settings.clone().build().unwrap();
+        assert!(base.is_same(&base.clone()));
+        assert!(!base.is_same(&settings.clone().build().unwrap()));
+        assert!(!base.is_same(&settings.clone().url("/b").build().unwrap()));
+        let bucket = Config::builder(Backend::Redirect)
+            .object_store(crate::object::ObjectStore::new(NoSigner))
+            .build()
+            .unwrap();
+        assert!(bucket.is_same(&bucket.clone()));
+        assert!(!bucket.is_same(&base));
+    }
+
+    #[test]
+    fn a_per_request_backend_is_checked_against_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = Config::builder(Backend::Simple)
+            .root(dir.path())
+            .build()
+            .unwrap();
+        local.check_backend(local.backend()).unwrap();
+        local.check_backend(&Backend::Lighttpd).unwrap();
+        for (backend, setting) in [
+            (Backend::Nginx, "SENDFILE_URL"),
+            (Backend::Redirect, "SENDFILE_S3_BUCKET"),
+        ] {
+            let e = local.check_backend(&backend).unwrap_err();
+            assert_eq!(e.setting, setting, "{backend}");
+        }
+        let bucket = Config::builder(Backend::Redirect)
+            .object_store(crate::object::ObjectStore::new(NoSigner))
+            .build()
+            .unwrap();
+        assert!(matches!(bucket.source(), Source::Bucket(_)));
+        let e = bucket.check_backend(&Backend::Simple).unwrap_err();
+        assert_eq!(e.setting, "SENDFILE_BACKEND");
+        // A bucket has no root: asking for one is a configuration error (500), not a 503.
+        let e = bucket.current_root().unwrap_err();
         assert_eq!(e.status(), 500);
     }
 
-    #[test]
-    fn clones_are_the_same_configuration_and_variants_are_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let base = Config::new(Backend::Nginx).root(dir.path()).url("/a");
-        assert!(base.is_same(&base.clone()));
-        assert!(!base.is_same(&base.clone().url("/b")));
-        assert!(!base.is_same(&base.clone().with_backend(Backend::Caddy)));
-        assert!(!base.is_same(&base.clone().check_file_exists(false)));
+    #[derive(Debug)]
+    struct NoSigner;
+    impl crate::object::Presigner for NoSigner {
+        fn name(&self) -> &str {
+            "none"
+        }
+        fn presign(
+            &self,
+            _: &crate::object::PresignRequest<'_>,
+        ) -> Result<crate::object::PresignedUrl, Error> {
+            Err(Error::Io(std::io::Error::other("no signer")))
+        }
     }
 
     #[test]
-    fn a_root_set_but_absent_at_request_time_is_a_503() {
-        let e = Config::new(Backend::Simple)
-            .root("/nonexistent/sendfile-root")
-            .current_root()
-            .unwrap_err();
+    fn a_root_gone_at_request_time_is_a_503() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("files");
+        std::fs::create_dir(&root).unwrap();
+        let config = Config::builder(Backend::Simple)
+            .root(&root)
+            .build()
+            .unwrap();
+        std::fs::remove_dir(&root).unwrap();
+        // Looked at again after the recheck interval.
+        let start = std::time::Instant::now();
+        let e = loop {
+            match config.current_root() {
+                Err(e) => break e,
+                Ok(_) => {
+                    assert!(start.elapsed() < crate::RECHECK * 3, "never noticed");
+                    std::thread::yield_now();
+                }
+            }
+        };
         assert_eq!(e.status(), 503);
         assert!(matches!(e, Error::RootUnavailable(_)));
     }

@@ -28,8 +28,7 @@
 //! use sendfile_core::{Backend, Config};
 //!
 //! let root = tempfile::tempdir().unwrap();
-//! let config = Config::new(Backend::Nginx).root(root.path()).url("/protected/");
-//! config.validate().unwrap();
+//! let config = Config::builder(Backend::Nginx).root(root.path()).url("/protected/").build().unwrap();
 //! let app: Address = "127.0.0.1:8000".parse().unwrap();
 //! let listen: Address = "0.0.0.0:80".parse().unwrap();
 //! let site = Site::from_config(&config, app, listen).unwrap();
@@ -46,8 +45,9 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use crate::backend::Backend;
-use crate::config::Config;
+use crate::config::{Checked, Config, ConfigBuilder, Source};
 use crate::error::ConfigError;
+use crate::object::ObjectStore;
 
 /// A supported front server.
 ///
@@ -238,7 +238,7 @@ pub const DEFAULT_KEEPALIVE: u32 = 256;
 /// use sendfile_core::{Backend, Config};
 ///
 /// let root = tempfile::tempdir().unwrap();
-/// let config = Config::new(Backend::XSendfile).root(root.path());
+/// let config = Config::builder(Backend::XSendfile).root(root.path()).build().unwrap();
 /// let site = Site::from_config(&config, "127.0.0.1:8000".parse().unwrap(), "0.0.0.0:80".parse().unwrap())
 ///     .unwrap();
 /// let text = site.render();
@@ -246,7 +246,7 @@ pub const DEFAULT_KEEPALIVE: u32 = 256;
 /// assert!(text.contains("Header unset X-Sendfile \"expr=%{REQUEST_STATUS} != 200\""));
 ///
 /// // The URL prefix must be a location of its own.
-/// let whole_site = Config::new(Backend::Nginx).root(root.path()).url("/");
+/// let whole_site = Config::builder(Backend::Nginx).root(root.path()).url("/").build().unwrap();
 /// let err = Site::from_config(&whole_site, "127.0.0.1:8000".parse().unwrap(), "0.0.0.0:80".parse().unwrap())
 ///     .unwrap_err();
 /// assert_eq!(err.setting, "SENDFILE_URL");
@@ -342,17 +342,51 @@ impl StoreEndpoint {
 impl Site {
     /// The site for the server that `config`'s backend talks to.
     ///
-    /// `app` is where the application listens; `listen` is the address clients use. The
-    /// configuration should be validated (as at start-up); this checks what the front server
-    /// needs on top: an offload backend, an absolute root that can be written into a
-    /// configuration file, and a URL prefix that is a location of its own. Errors name the
-    /// setting to change.
+    /// `app` is where the application listens; `listen` is the address clients use. This
+    /// checks what the front server needs on top of a valid configuration: an offload backend,
+    /// an absolute root that can be written into a configuration file, and a URL prefix that is
+    /// a location of its own. Errors name the setting to change.
     pub fn from_config(
         config: &Config,
         app: Address,
         listen: Address,
     ) -> Result<Site, ConfigError> {
-        let backend = config.backend();
+        Site::from_checked(config.checked(), app, listen)
+    }
+
+    /// Like [`from_config`](Self::from_config), from settings that are not built: for a
+    /// configuration generated on another machine than the one it is for, where the root need
+    /// not exist. Every check of [`ConfigBuilder::build`] that does not look at the
+    /// filesystem applies.
+    ///
+    /// ```
+    /// use sendfile_core::deploy::Site;
+    /// use sendfile_core::{Backend, Config};
+    ///
+    /// let settings = Config::builder(Backend::Nginx).root("/srv/files").url("/protected");
+    /// let site = Site::from_settings(&settings, "127.0.0.1:8000".parse().unwrap(), "0.0.0.0:80".parse().unwrap())
+    ///     .unwrap();
+    /// assert!(site.render().contains("alias /srv/files/;"));
+    ///
+    /// let malformed = settings.url("/a/../b");
+    /// let err = Site::from_settings(&malformed, "127.0.0.1:8000".parse().unwrap(), "0.0.0.0:80".parse().unwrap())
+    ///     .unwrap_err();
+    /// assert_eq!(err.setting, "SENDFILE_URL");
+    /// ```
+    pub fn from_settings(
+        settings: &ConfigBuilder,
+        app: Address,
+        listen: Address,
+    ) -> Result<Site, ConfigError> {
+        Site::from_checked(settings.check()?, app, listen)
+    }
+
+    fn from_checked(
+        checked: Checked<'_>,
+        app: Address,
+        listen: Address,
+    ) -> Result<Site, ConfigError> {
+        let backend = checked.backend;
         let server = Server::for_backend(backend).ok_or_else(|| {
             ConfigError::new(
                 "SENDFILE_BACKEND",
@@ -361,15 +395,12 @@ impl Site {
                 ),
             )
         })?;
-        if config.check_object_store(backend)? {
-            return Site::for_bucket(config, backend, server, app, listen);
-        }
-        let root = config.root_path().ok_or_else(|| {
-            ConfigError::new(
-                "SENDFILE_ROOT",
-                "not set; the front server must know the directory that holds the protected files",
-            )
-        })?;
+        let root = match checked.source {
+            Source::Bucket(store) => {
+                return Site::for_bucket(checked, store, server, app, listen);
+            }
+            Source::Root(root) => root,
+        };
         let root = root.to_str().ok_or_else(|| {
             ConfigError::new(
                 "SENDFILE_ROOT",
@@ -380,7 +411,7 @@ impl Site {
             )
         })?;
         let root = check_root(root)?;
-        let url = match config.url_prefix()? {
+        let url = match checked.url {
             Some(url) if url.as_str().is_empty() && backend.needs_url() => {
                 return Err(ConfigError::new(
                     "SENDFILE_URL",
@@ -406,21 +437,13 @@ impl Site {
     /// The nginx site for files in a bucket: the internal location proxies to the store's
     /// endpoint, taken from the configuration's [`ObjectStore`](crate::object::ObjectStore).
     fn for_bucket(
-        config: &Config,
-        backend: &Backend,
+        checked: Checked<'_>,
+        store: &ObjectStore,
         server: Server,
         app: Address,
         listen: Address,
     ) -> Result<Site, ConfigError> {
-        if server != Server::Nginx {
-            return Err(ConfigError::new(
-                "SENDFILE_BACKEND",
-                format!(
-                    "the {backend} backend cannot send objects from a bucket (SENDFILE_S3_BUCKET is set); use nginx"
-                ),
-            ));
-        }
-        let store = config.store().expect("checked by check_object_store");
+        // Only nginx sends objects among the servers (`ConfigBuilder::check` refuses the others).
         let origin = store.origin().ok_or_else(|| {
             ConfigError::new(
                 "SENDFILE_S3_ENDPOINT",
@@ -431,7 +454,7 @@ impl Site {
             )
         })?;
         let store = StoreEndpoint::from_origin(origin)?;
-        let url = match config.url_prefix()? {
+        let url = match checked.url {
             Some(url) if !url.as_str().is_empty() => url.as_str().to_owned(),
             _ => {
                 return Err(ConfigError::new(
@@ -442,7 +465,7 @@ impl Site {
         };
         Ok(Site {
             server,
-            backend: static_backend_name(backend),
+            backend: static_backend_name(checked.backend),
             listen,
             app,
             root: String::new(),
@@ -1235,7 +1258,11 @@ mod tests {
             Backend::Caddy,
             Backend::ModWsgi,
         ] {
-            let config = Config::new(backend.clone()).root(root).url("/protected/");
+            let config = Config::builder(backend.clone())
+                .root(root)
+                .url("/protected/")
+                .build()
+                .unwrap();
             let text = site(&config).unwrap().render();
             assert!(
                 text.contains(&format!("SENDFILE_BACKEND={backend} SENDFILE_ROOT={root}")),
@@ -1250,12 +1277,13 @@ mod tests {
     fn the_url_prefix_and_the_root_meet_without_double_or_missing_slashes() {
         let dir = tempfile::tempdir().unwrap();
         let root = format!("{}/", dir.path().display());
-        let config = Config::new(Backend::Nginx).root(&root).url("//files//");
-        let text = site(&config).unwrap().render();
+        let settings = Config::builder(Backend::Nginx).root(&root).url("//files//");
+        let text = site(&settings.clone().build().unwrap()).unwrap().render();
         let root = root.trim_end_matches('/');
         assert!(text.contains("location ^~ /files/ {"), "{text}");
         assert!(text.contains(&format!("alias {root}/;")), "{text}");
-        let caddy = site(&config.with_backend(Backend::Caddy)).unwrap().render();
+        let caddy = settings.backend(Backend::Caddy).build().unwrap();
+        let caddy = site(&caddy).unwrap().render();
         assert!(caddy.contains(&format!("root * {root}\n")), "{caddy}");
         assert!(caddy.contains("uri strip_prefix /files\n"), "{caddy}");
     }
@@ -1263,7 +1291,11 @@ mod tests {
     #[test]
     fn nginx_keeps_a_keepalive_pool_with_http_1_1() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::new(Backend::Nginx).root(dir.path()).url("/p");
+        let config = Config::builder(Backend::Nginx)
+            .root(dir.path())
+            .url("/p")
+            .build()
+            .unwrap();
         let text = site(&config).unwrap().name("shop").keepalive(64).render();
         assert!(text.contains("upstream shop_upstream {\n    server 127.0.0.1:8000;"));
         assert!(text.contains("keepalive 64;"));
@@ -1277,7 +1309,13 @@ mod tests {
     #[test]
     fn hardening_is_in_every_configuration() {
         let dir = tempfile::tempdir().unwrap();
-        let c = |b| Config::new(b).root(dir.path()).url("/p");
+        let c = |b| {
+            Config::builder(b)
+                .root(dir.path())
+                .url("/p")
+                .build()
+                .unwrap()
+        };
         let nginx = site(&c(Backend::Nginx)).unwrap().render();
         assert!(nginx.contains("disable_symlinks on from=$document_root;"));
         assert!(nginx.contains("    internal;\n"));
@@ -1299,25 +1337,51 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
             (
-                Config::new(Backend::Simple).root(dir.path()),
+                Config::builder(Backend::Simple)
+                    .root(dir.path())
+                    .build()
+                    .unwrap(),
                 "SENDFILE_BACKEND",
             ),
-            (Config::new(Backend::Nginx).url("/p"), "SENDFILE_ROOT"),
             (
-                Config::new(Backend::Nginx).root("files").url("/p"),
+                Config::builder(Backend::Nginx).url("/p").build().unwrap(),
                 "SENDFILE_ROOT",
             ),
             (
-                Config::new(Backend::XSendfile).root("/srv/my files"),
+                Config::builder(Backend::Nginx)
+                    .root("files")
+                    .url("/p")
+                    .build()
+                    .unwrap(),
                 "SENDFILE_ROOT",
             ),
             (
-                Config::new(Backend::XSendfile).root("/srv/a;b"),
+                Config::builder(Backend::XSendfile)
+                    .root("/srv/my files")
+                    .build()
+                    .unwrap(),
                 "SENDFILE_ROOT",
             ),
-            (Config::new(Backend::Nginx).root(dir.path()), "SENDFILE_URL"),
             (
-                Config::new(Backend::Caddy).root(dir.path()).url("/"),
+                Config::builder(Backend::XSendfile)
+                    .root("/srv/a;b")
+                    .build()
+                    .unwrap(),
+                "SENDFILE_ROOT",
+            ),
+            (
+                Config::builder(Backend::Nginx)
+                    .root(dir.path())
+                    .build()
+                    .unwrap(),
+                "SENDFILE_URL",
+            ),
+            (
+                Config::builder(Backend::Caddy)
+                    .root(dir.path())
+                    .url("/")
+                    .build()
+                    .unwrap(),
                 "SENDFILE_URL",
             ),
         ];
@@ -1366,16 +1430,19 @@ mod tests {
         }
     }
 
-    fn bucket(origin: &'static str) -> Config {
-        Config::new(Backend::Nginx)
+    fn bucket_settings(origin: &'static str) -> crate::ConfigBuilder {
+        Config::builder(Backend::Nginx)
             .url("/s3.files")
             .object_store(crate::object::ObjectStore::new(Fixed(origin)))
+    }
+
+    fn bucket(origin: &'static str) -> Config {
+        bucket_settings(origin).build().unwrap()
     }
 
     #[test]
     fn nginx_with_a_bucket_proxies_to_the_fixed_store_and_hides_its_headers() {
         let config = bucket("http://127.0.0.1:9000");
-        config.validate().unwrap();
         let text = site(&config).unwrap().name("shop").render();
         assert!(!text.contains("{{"), "{text}");
         // A fixed upstream, never a host from the header or the request.
@@ -1449,15 +1516,19 @@ mod tests {
                 Err(crate::Error::Io(std::io::Error::other("silent")))
             }
         }
-        let silent = Config::new(Backend::Nginx)
+        let silent = Config::builder(Backend::Nginx)
             .url("/p")
-            .object_store(crate::object::ObjectStore::new(Silent));
+            .object_store(crate::object::ObjectStore::new(Silent))
+            .build()
+            .unwrap();
         assert_eq!(site(&silent).unwrap_err().setting, "SENDFILE_S3_ENDPOINT");
         let dir = tempfile::tempdir().unwrap();
-        let both = bucket("http://127.0.0.1:9000").root(dir.path());
-        assert_eq!(site(&both).unwrap_err().setting, "SENDFILE_S3_BUCKET");
-        let caddy = bucket("http://127.0.0.1:9000").with_backend(Backend::Caddy);
-        assert_eq!(site(&caddy).unwrap_err().setting, "SENDFILE_BACKEND");
+        // A root besides, or a server that cannot send from a bucket: no such configuration
+        // can be built, so no site is generated for one.
+        let both = bucket_settings("http://127.0.0.1:9000").root(dir.path());
+        assert_eq!(both.build().unwrap_err().setting, "SENDFILE_S3_BUCKET");
+        let caddy = bucket_settings("http://127.0.0.1:9000").backend(Backend::Caddy);
+        assert_eq!(caddy.build().unwrap_err().setting, "SENDFILE_BACKEND");
         let template = Site::bucket_template(&Backend::Nginx).unwrap().render();
         assert!(template.contains("proxy_pass {{S3_SCHEME}}://app_store/"));
         assert!(!template.contains("{{ROOT}}"));
@@ -1466,7 +1537,10 @@ mod tests {
     #[test]
     fn lighttpd_gets_host_and_port_apart() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::new(Backend::Lighttpd).root(dir.path());
+        let config = Config::builder(Backend::Lighttpd)
+            .root(dir.path())
+            .build()
+            .unwrap();
         let text = Site::from_config(&config, addr("[::1]:8000"), addr("[::]:80"))
             .unwrap()
             .render();

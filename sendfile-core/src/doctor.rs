@@ -293,8 +293,6 @@ fn base_manifest(config: &Config, probe: &str, filename: &str) -> Manifest {
             .unwrap_or_default(),
         url: config
             .url_prefix()
-            .ok()
-            .flatten()
             .map(|u| u.as_str().to_owned())
             .unwrap_or_default(),
         probe: probe.to_owned(),
@@ -318,7 +316,7 @@ fn write_if_changed(path: &Path, content: &[u8]) -> io::Result<()> {
 /// ```
 /// use sendfile_core::doctor::offload_header;
 /// use sendfile_core::{Backend, Config};
-/// let config = Config::new(Backend::Nginx).root("/srv/files").url("/protected");
+/// let config = Config::builder(Backend::Nginx).root("/srv/files").url("/protected").build().unwrap();
 /// let (name, value) = offload_header(&config, "a b/c.txt".as_ref()).unwrap();
 /// assert_eq!((name, value.as_slice()), ("X-Accel-Redirect", &b"/protected/a%20b/c.txt"[..]));
 /// ```
@@ -326,7 +324,7 @@ pub fn offload_header(config: &Config, relative: &Path) -> Option<(&'static str,
     use std::os::unix::ffi::OsStrExt;
     let backend = config.backend();
     let offload = backend.offload_rules()?;
-    let url = config.url_prefix().ok().flatten();
+    let url = config.url_prefix();
     let value = offload
         .value(
             backend.name(),
@@ -1085,7 +1083,11 @@ mod tests {
     #[test]
     fn probes_and_decoys_differ_and_the_manifest_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::new(Backend::Nginx).root(dir.path()).url("/p");
+        let config = Config::builder(Backend::Nginx)
+            .root(dir.path())
+            .url("/p")
+            .build()
+            .unwrap();
         let probes = Probes::prepare(&config).unwrap();
         let m = probes.manifest();
         assert_eq!(Manifest::parse(&m.to_text()).as_ref(), Some(m));
@@ -1115,7 +1117,10 @@ mod tests {
     fn a_named_file_serves_as_probe() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("hello.txt"), b"hi").unwrap();
-        let config = Config::new(Backend::XSendfile).root(dir.path());
+        let config = Config::builder(Backend::XSendfile)
+            .root(dir.path())
+            .build()
+            .unwrap();
         let p = Probes::with_file(&config, "/hello.txt");
         assert_eq!(p.manifest().size, Some(2));
         assert_eq!(p.manifest().filename, "hello.txt");
@@ -1124,7 +1129,13 @@ mod tests {
 
     #[test]
     fn offload_headers_per_backend() {
-        let c = |b| Config::new(b).root("/srv/f/").url("/p");
+        let c = |b| {
+            Config::builder(b)
+                .root("/srv/f/")
+                .url("/p")
+                .build()
+                .unwrap()
+        };
         let rel = Path::new("a b/ü.txt");
         let v = |b| offload_header(&c(b), rel).unwrap();
         assert_eq!(

@@ -45,7 +45,7 @@ mod watch;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
 pub use coding::ContentCoding;
-pub use config::Config;
+pub use config::{Config, ConfigBuilder, Source};
 pub use confine::{Access, FileState, OpenFile, ResolvedFile, Root};
 pub use disposition::DispositionType;
 pub use error::{ConfigError, Error, NotFoundReason, Overload};

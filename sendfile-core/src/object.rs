@@ -35,8 +35,7 @@
 //! }
 //!
 //! let store = ObjectStore::new(Toy).prefix("files/").expires(Duration::from_secs(60));
-//! let config = Config::new(Backend::Redirect).object_store(store);
-//! config.validate().unwrap();
+//! let config = Config::builder(Backend::Redirect).object_store(store).build().unwrap();
 //! let plan = sendfile_core::plan(&config, &FileRequest::new("a b.txt"), &Request::new(Method::Get)).unwrap();
 //! assert_eq!(plan.status, 307);
 //! assert_eq!(plan.header("Location").unwrap().value, b"https://store.example/bucket/files/a%20b.txt?sig=GET");

@@ -26,12 +26,10 @@ pub fn effective_backend<'a>(config: &'a Config, request: &'a FileRequest) -> &'
 /// lexically (offload backends with `check_file_exists = false`).
 pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, Error> {
     let backend = effective_backend(config, request);
-    // The URL is checked before the file is touched: a configuration error is never hidden
-    // behind a 404.
-    config.url_prefix_for(backend)?;
-    if config.check_object_store(backend)?
-        && let Some(store) = config.store()
-    {
+    // A per-request backend is checked before the file is touched: a configuration error is
+    // never hidden behind a 404.
+    config.check_backend(backend)?;
+    if let Some(store) = config.store() {
         return resolve_object(store, &request.path);
     }
     let root = config.current_root()?;
@@ -44,7 +42,7 @@ pub fn resolve(config: &Config, request: &FileRequest) -> Result<ResolvedFile, E
 /// use sendfile_core::{Backend, Config, FileRequest, engine::{Method, Request}};
 /// let dir = tempfile::tempdir().unwrap();
 /// std::fs::write(dir.path().join("report.pdf"), b"%PDF").unwrap();
-/// let config = Config::new(Backend::Nginx).root(dir.path()).url("/protected");
+/// let config = Config::builder(Backend::Nginx).root(dir.path()).url("/protected").build().unwrap();
 ///
 /// let plan = sendfile_core::plan(
 ///     &config,
@@ -83,9 +81,8 @@ pub fn plan_resolved(
     let disposition = content_disposition_of_saved(request.disposition, &saved);
     drop(saved);
 
-    if config.check_object_store(backend)?
-        && let Some(store) = config.store()
-    {
+    config.check_backend(backend)?;
+    if let Some(store) = config.store() {
         return plan_object(
             config,
             backend,
@@ -128,7 +125,7 @@ pub fn plan_resolved(
         // never sent (lighttpd would forward it over the raw bytes).
         Delivery::Offload(offload) => {
             let root = file.root().unwrap_or_else(|| file.path());
-            let url = config.url_prefix_for(backend)?;
+            let url = config.url_prefix();
             let value = offload.value(rules.name, url, root, file.relative_path_bytes())?;
             let extras = if rules.accel_extras {
                 request.nginx.headers()?
@@ -270,7 +267,7 @@ fn plan_object(
         }
         Delivery::Offload(offload) if rules.sends_objects => {
             let url = config
-                .url_prefix_for(backend)?
+                .url_prefix()
                 .ok_or_else(|| Error::Config(ConfigError::new("SENDFILE_URL", "not set")))?;
             let presigned = object.presign_for_method()?;
             // nginx decodes the X-Accel-Redirect path once before routing it: escape the

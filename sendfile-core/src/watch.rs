@@ -26,8 +26,8 @@ pub const RECHECK: Duration = Duration::from_millis(500);
 /// [`RECHECK`]. The path is kept here only: the watch is the root setting.
 #[derive(Debug)]
 pub(crate) struct RootWatch {
-    /// The root as configured (`SENDFILE_ROOT`); `None` when not set.
-    path: Option<PathBuf>,
+    /// The root as configured (`SENDFILE_ROOT`).
+    path: PathBuf,
     epoch: Instant,
     /// When the path was last looked at, in nanoseconds since `epoch`, plus one; 0: never.
     checked: AtomicU64,
@@ -36,7 +36,7 @@ pub(crate) struct RootWatch {
 
 impl RootWatch {
     /// A watch of `path`, with nothing opened yet.
-    pub(crate) fn new(path: Option<PathBuf>) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         RootWatch {
             path,
             epoch: Instant::now(),
@@ -45,14 +45,9 @@ impl RootWatch {
         }
     }
 
-    /// A new watch of the same path, with nothing opened yet (a new configuration).
-    pub(crate) fn renewed(&self) -> Arc<RootWatch> {
-        Arc::new(RootWatch::new(self.path.clone()))
-    }
-
     /// The root as configured.
-    pub(crate) fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -214,8 +209,10 @@ mod tests {
         )
         .unwrap();
         symlink("releases/1", base.join("current")).unwrap();
-        let config = Config::new(Backend::Simple).root(base.join("current/files"));
-        config.validate().unwrap();
+        let config = Config::builder(Backend::Simple)
+            .root(base.join("current/files"))
+            .build()
+            .unwrap();
         Deploy {
             _dir: dir,
             base,

@@ -34,8 +34,10 @@ fn holds_restore_by_rmdir_mkdir_is_seen() {
     let files = base.join("files");
     std::fs::create_dir(&files).unwrap();
     std::fs::write(files.join("a.txt"), "old").unwrap();
-    let config = Config::new(Backend::Simple).root(&files);
-    config.validate().unwrap();
+    let config = Config::builder(Backend::Simple)
+        .root(&files)
+        .build()
+        .unwrap();
     assert_eq!(read(&config, "a.txt").unwrap(), "old");
     let ino_before = std::fs::metadata(&files).unwrap().ino();
     std::fs::remove_file(files.join("a.txt")).unwrap();
@@ -76,8 +78,10 @@ fn holds_no_read_from_a_root_flipped_away_more_than_a_second_ago() {
         std::fs::write(files.join("a.txt"), text).unwrap();
     }
     symlink("releases/1", base.join("current")).unwrap();
-    let config = Config::new(Backend::Simple).root(base.join("current/files"));
-    config.validate().unwrap();
+    let config = Config::builder(Backend::Simple)
+        .root(base.join("current/files"))
+        .build()
+        .unwrap();
     let flipped_at = Arc::new(AtomicU64::new(0)); // ns since epoch, 0: not yet
     let epoch = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
@@ -359,8 +363,10 @@ fn holds_root_replaced_by_dangerous_things_is_a_503() {
     std::fs::write(base.join("releases/1/a.txt"), "one").unwrap();
     std::fs::write(base.join("plain-file"), "file").unwrap();
     symlink("releases/1", base.join("current")).unwrap();
-    let config = Config::new(Backend::Simple).root(base.join("current"));
-    config.validate().unwrap();
+    let config = Config::builder(Backend::Simple)
+        .root(base.join("current"))
+        .build()
+        .unwrap();
     assert_eq!(read(&config, "a.txt").unwrap(), "one");
     let mut n = 0;
     for (target, probe) in [

@@ -121,10 +121,11 @@ fn secrets_never_appear_in_debug_or_errors() {
 
 #[test]
 fn nginx_plan_escapes_the_presigned_path_twice_and_binds_the_method() {
-    let config = Config::new(Backend::Nginx)
+    let config = Config::builder(Backend::Nginx)
         .url("/_s3")
-        .object_store(s3_store());
-    config.validate().unwrap();
+        .object_store(s3_store())
+        .build()
+        .unwrap();
     let request = FileRequest::new("a b/100%?#+.pdf");
     let plan = sendfile_core::plan(&config, &request, &Request::new(Method::Get)).unwrap();
     assert_eq!(plan.status, 200);
@@ -171,8 +172,10 @@ fn nginx_plan_escapes_the_presigned_path_twice_and_binds_the_method() {
 
 #[test]
 fn redirect_plan_signs_the_name_in_and_is_not_cacheable() {
-    let config =
-        Config::new(Backend::Redirect).object_store(s3_store().expires(Duration::from_secs(45)));
+    let config = Config::builder(Backend::Redirect)
+        .object_store(s3_store().expires(Duration::from_secs(45)))
+        .build()
+        .unwrap();
     let mut request = FileRequest::new("reports/q3.pdf");
     request.filename = Some("Q3 résumé.pdf".into());
     let plan = sendfile_core::plan(&config, &request, &Request::new(Method::Get)).unwrap();
@@ -211,8 +214,10 @@ fn keys_outside_the_prefix_are_404_and_nothing_is_signed() {
             panic!("signed a refused key")
         }
     }
-    let config =
-        Config::new(Backend::Redirect).object_store(ObjectStore::new(Panics).prefix("t/a"));
+    let config = Config::builder(Backend::Redirect)
+        .object_store(ObjectStore::new(Panics).prefix("t/a"))
+        .build()
+        .unwrap();
     for bad in ["../b/x", "/t/a/x", "a//b", "a/./b", "x\r\ny", "", "a/.."] {
         let err = sendfile_core::plan(&config, &FileRequest::new(bad), &Request::new(Method::Get))
             .unwrap_err();
@@ -227,7 +232,10 @@ fn keys_outside_the_prefix_are_404_and_nothing_is_signed() {
 
 #[test]
 fn resolve_gives_the_key_below_the_prefix() {
-    let config = Config::new(Backend::Redirect).object_store(s3_store());
+    let config = Config::builder(Backend::Redirect)
+        .object_store(s3_store())
+        .build()
+        .unwrap();
     let file = sendfile_core::resolve(&config, &FileRequest::new("users/alice/notes.txt")).unwrap();
     assert_eq!(file.relative_path().to_str(), Some("users/alice/notes.txt"));
     assert_eq!(file.path().to_str(), Some("files/users/alice/notes.txt"));
@@ -268,8 +276,10 @@ impl CustomBackend for Cdn {
 fn custom_backends_learn_the_method_and_may_redirect() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f.txt"), b"x").unwrap();
-    let config = Config::new(Backend::custom(Cdn)).root(dir.path());
-    config.validate().unwrap();
+    let config = Config::builder(Backend::custom(Cdn))
+        .root(dir.path())
+        .build()
+        .unwrap();
     let plan = sendfile_core::plan(
         &config,
         &FileRequest::new("f.txt"),
@@ -286,8 +296,10 @@ fn custom_backends_learn_the_method_and_may_redirect() {
         b"private, no-store"
     );
 
-    let config = Config::new(Backend::custom(Cdn)).object_store(s3_store());
-    config.validate().unwrap();
+    let config = Config::builder(Backend::custom(Cdn))
+        .object_store(s3_store())
+        .build()
+        .unwrap();
     let plan = sendfile_core::plan(
         &config,
         &FileRequest::new("f.txt"),
@@ -335,7 +347,10 @@ fn custom_backends_learn_the_method_and_may_redirect() {
         Bad(307, true),
     ] {
         let ok = bad.0 == 307;
-        let config = Config::new(Backend::custom(bad)).root(dir.path());
+        let config = Config::builder(Backend::custom(bad))
+            .root(dir.path())
+            .build()
+            .unwrap();
         let res = sendfile_core::plan(
             &config,
             &FileRequest::new("f.txt"),
@@ -354,9 +369,9 @@ fn custom_backends_learn_the_method_and_may_redirect() {
             Ok(vec![Header::new("X-Local", "1")])
         }
     }
-    let err = Config::new(Backend::custom(Local))
+    let err = Config::builder(Backend::custom(Local))
         .object_store(s3_store())
-        .validate()
+        .build()
         .unwrap_err();
     assert_eq!(err.setting, "SENDFILE_BACKEND");
 }

@@ -42,7 +42,11 @@ const HOSTILE: &[u8] = "a b%41?#+\"';ü.txt".as_bytes();
 #[test]
 fn nginx_url_prefix_plus_encoded_relative_path() {
     let t = tree(&[HOSTILE]);
-    let config = Config::new(Backend::Nginx).root(&t.root).url("/protected/");
+    let config = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/protected/")
+        .build()
+        .unwrap();
     let p = plan(
         &config,
         &FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(HOSTILE))),
@@ -61,7 +65,11 @@ fn nginx_url_prefix_plus_encoded_relative_path() {
 #[test]
 fn mod_wsgi_location_is_encoded_like_nginx() {
     let t = tree(&[b"sub/x y.txt"]);
-    let config = Config::new(Backend::ModWsgi).root(&t.root).url("/internal");
+    let config = Config::builder(Backend::ModWsgi)
+        .root(&t.root)
+        .url("/internal")
+        .build()
+        .unwrap();
     let p = plan(&config, &FileRequest::new("sub/x y.txt")).unwrap();
     assert_eq!(p.status, 200);
     assert_eq!(value(&p, "Location"), b"/internal/sub/x%20y.txt");
@@ -71,7 +79,10 @@ fn mod_wsgi_location_is_encoded_like_nginx() {
 fn xsendfile_raw_absolute_path_bytes_even_non_utf8() {
     let name: &[u8] = b"raw \xff %41.txt";
     let t = tree(&[name]);
-    let config = Config::new(Backend::XSendfile).root(&t.root);
+    let config = Config::builder(Backend::XSendfile)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let p = plan(
         &config,
         &FileRequest::new(Path::new(std::ffi::OsStr::from_bytes(name))),
@@ -89,7 +100,10 @@ fn xsendfile_raw_absolute_path_bytes_even_non_utf8() {
 #[test]
 fn lighttpd_encoded_absolute_path_and_utf8_required() {
     let t = tree(&[b"a b.txt", b"bad\xff.txt"]);
-    let config = Config::new(Backend::Lighttpd).root(&t.root);
+    let config = Config::builder(Backend::Lighttpd)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let p = plan(&config, &FileRequest::new("a b.txt")).unwrap();
     let v = std::str::from_utf8(value(&p, "X-Sendfile")).unwrap();
     assert!(v.starts_with('/') && v.ends_with("/a%20b.txt"), "{v}");
@@ -109,7 +123,11 @@ fn lighttpd_encoded_absolute_path_and_utf8_required() {
 #[test]
 fn caddy_raw_url_and_question_mark_refused() {
     let t = tree(&[b"a b%41#.txt", b"q?mark.txt"]);
-    let config = Config::new(Backend::Caddy).root(&t.root).url("/protected");
+    let config = Config::builder(Backend::Caddy)
+        .root(&t.root)
+        .url("/protected")
+        .build()
+        .unwrap();
     let p = plan(&config, &FileRequest::new("a b%41#.txt")).unwrap();
     assert_eq!(value(&p, "X-Accel-Redirect"), b"/protected/a b%41#.txt");
     let err = plan(&config, &FileRequest::new("q?mark.txt")).unwrap_err();
@@ -121,7 +139,11 @@ fn caddy_raw_url_and_question_mark_refused() {
 fn raw_backends_refuse_names_a_header_cannot_carry() {
     let t = tree(&[b"line\nbreak.txt", b"trailing "]);
     for backend in [Backend::XSendfile, Backend::Caddy] {
-        let config = Config::new(backend.clone()).root(&t.root).url("/p");
+        let config = Config::builder(backend.clone())
+            .root(&t.root)
+            .url("/p")
+            .build()
+            .unwrap();
         for name in ["line\nbreak.txt", "trailing "] {
             let err = plan(&config, &FileRequest::new(name)).unwrap_err();
             assert!(
@@ -131,7 +153,11 @@ fn raw_backends_refuse_names_a_header_cannot_carry() {
         }
     }
     // The percent-encoding backends carry them.
-    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let config = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .build()
+        .unwrap();
     assert_eq!(
         value(
             &plan(&config, &FileRequest::new("line\nbreak.txt")).unwrap(),
@@ -151,7 +177,11 @@ fn offload_plans_carry_type_and_disposition_but_no_encoding_or_validators() {
         Backend::ModWsgi,
         Backend::Caddy,
     ] {
-        let config = Config::new(backend.clone()).root(&t.root).url("/p");
+        let config = Config::builder(backend.clone())
+            .root(&t.root)
+            .url("/p")
+            .build()
+            .unwrap();
         let mut req = FileRequest::new("archive.tar.gz");
         req.content_encoding = Some(sendfile_core::ContentCoding::Gzip);
         req.disposition = DispositionType::Attachment;
@@ -178,7 +208,11 @@ fn offload_plans_carry_type_and_disposition_but_no_encoding_or_validators() {
 #[test]
 fn content_type_override_and_filename_override() {
     let t = tree(&[b"data"]);
-    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let config = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .build()
+        .unwrap();
     let mut req = FileRequest::new("data");
     req.content_type = Some(mime::TEXT_CSV);
     req.filename = Some("Report Q3.csv".into());
@@ -201,7 +235,11 @@ fn content_type_override_and_filename_override() {
 #[test]
 fn the_content_type_follows_the_name_the_browser_saves() {
     let t = tree(&[b"data"]);
-    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let config = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .build()
+        .unwrap();
     for (name, content_type) in [
         // Saved as `download.pdf`.
         ("   .pdf", &b"application/pdf"[..]),
@@ -224,7 +262,11 @@ fn the_download_name_and_type_are_the_checked_files_not_the_links() {
     std::os::unix::fs::symlink("sub/v2-final.pdf", t.root.join("latest.pdf")).unwrap();
     // A link whose name would make the checked text file HTML.
     std::os::unix::fs::symlink("sub/data.txt", t.root.join("page.html")).unwrap();
-    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let config = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .build()
+        .unwrap();
     let p = plan(&config, &FileRequest::new("page.html")).unwrap();
     assert_eq!(value(&p, "Content-Type"), b"text/plain; charset=utf-8");
     assert_eq!(
@@ -243,10 +285,8 @@ fn the_download_name_and_type_are_the_checked_files_not_the_links() {
 #[test]
 fn check_file_exists_false_names_a_file_only_the_front_server_has() {
     let t = tree(&[]);
-    let config = Config::new(Backend::Nginx)
-        .root(&t.root)
-        .url("/bucket")
-        .check_file_exists(false);
+    let settings = Config::builder(Backend::Nginx).root(&t.root).url("/bucket");
+    let config = settings.clone().check_file_exists(false).build().unwrap();
     let p = plan(&config, &FileRequest::new("2026/archive.zip")).unwrap();
     assert_eq!(value(&p, "X-Accel-Redirect"), b"/bucket/2026/archive.zip");
     let err = plan(&config, &FileRequest::new("../escape.zip")).unwrap_err();
@@ -261,7 +301,7 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
         "{err}"
     );
     // With the check on, the same request is a 404.
-    let config = config.check_file_exists(true);
+    let config = settings.check_file_exists(true).build().unwrap();
     assert_eq!(
         plan(&config, &FileRequest::new("2026/archive.zip"))
             .unwrap_err()
@@ -269,9 +309,11 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
         404
     );
     // In-process backends always need the file.
-    let config = Config::new(Backend::Simple)
+    let config = Config::builder(Backend::Simple)
         .root(&t.root)
-        .check_file_exists(false);
+        .check_file_exists(false)
+        .build()
+        .unwrap();
     assert_eq!(
         plan(&config, &FileRequest::new("2026/archive.zip"))
             .unwrap_err()
@@ -283,13 +325,20 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
 #[test]
 fn a_configuration_error_is_reported_before_the_file_is_looked_at() {
     let t = tree(&[]);
-    let config = Config::new(Backend::Nginx).root(&t.root); // no url
+    let config = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .build()
+        .unwrap(); // no url
     let err = plan(&config, &FileRequest::new("missing.txt")).unwrap_err();
     assert!(
         matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_URL"),
         "{err}"
     );
-    let err = plan(&Config::new(Backend::Simple), &FileRequest::new("x")).unwrap_err();
+    let err = plan(
+        &Config::builder(Backend::Simple).build().unwrap(),
+        &FileRequest::new("x"),
+    )
+    .unwrap_err();
     assert!(
         matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_ROOT"),
         "{err}"
@@ -300,7 +349,7 @@ fn a_configuration_error_is_reported_before_the_file_is_looked_at() {
 fn in_process_plans_stream_the_confined_file() {
     let t = tree(&[b"hello.txt"]);
     for (backend, no_store) in [(Backend::Simple, false), (Backend::Development, true)] {
-        let config = Config::new(backend).root(&t.root);
+        let config = Config::builder(backend).root(&t.root).build().unwrap();
         let p = plan(&config, &FileRequest::new("hello.txt")).unwrap();
         assert_eq!(p.status, 200);
         assert_eq!(p.content_length(), Some(10));
@@ -315,7 +364,11 @@ fn in_process_plans_stream_the_confined_file() {
 #[test]
 fn a_per_request_backend_wins() {
     let t = tree(&[b"hello.txt"]);
-    let config = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let config = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .build()
+        .unwrap();
     let mut req = FileRequest::new("hello.txt");
     req.backend = Some(Backend::XSendfile);
     let p = plan(&config, &req).unwrap();
@@ -330,7 +383,7 @@ proptest! {
     fn every_header_is_valid_for_any_download_name(name in any::<String>()) {
         let t = tree(&[b"file.bin"]);
         for backend in [Backend::Nginx, Backend::XSendfile, Backend::Lighttpd, Backend::ModWsgi, Backend::Caddy, Backend::Simple] {
-            let config = Config::new(backend.clone()).root(&t.root).url("/p");
+            let config = Config::builder(backend.clone()).root(&t.root).url("/p").build().unwrap();
             let mut req = FileRequest::new("file.bin");
             req.filename = Some(name.clone());
             let p = plan(&config, &req).unwrap();
@@ -348,10 +401,12 @@ fn check_file_exists_false_still_refuses_a_local_link_out_of_the_root() {
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("secret.txt"), b"secret").unwrap();
     std::os::unix::fs::symlink(&outside, t.root.join("escape")).unwrap();
-    let config = Config::new(Backend::Nginx)
+    let config = Config::builder(Backend::Nginx)
         .root(&t.root)
         .url("/p")
-        .check_file_exists(false);
+        .check_file_exists(false)
+        .build()
+        .unwrap();
     for path in ["escape/secret.txt", "escape/not-here.txt"] {
         let err = plan(&config, &FileRequest::new(path)).unwrap_err();
         assert!(
@@ -370,7 +425,10 @@ fn check_file_exists_false_still_refuses_a_local_link_out_of_the_root() {
 #[test]
 fn head_announces_the_length_of_a_get_as_a_number() {
     let t = tree(&[b"hello.txt"]);
-    let config = Config::new(Backend::Simple).root(&t.root);
+    let config = Config::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     let head = sendfile_core::plan(
         &config,
         &FileRequest::new("hello.txt"),
@@ -396,7 +454,11 @@ fn head_announces_the_length_of_a_get_as_a_number() {
 #[test]
 fn a_file_resolved_for_an_offload_backend_is_reopened_to_stream() {
     let t = tree(&[b"hello.txt"]);
-    let nginx = Config::new(Backend::Nginx).root(&t.root).url("/p");
+    let nginx = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .build()
+        .unwrap();
     let request = FileRequest::new("hello.txt");
     let file = sendfile_core::resolve(&nginx, &request).unwrap();
     assert!(file.file().is_none() && file.metadata().is_some());

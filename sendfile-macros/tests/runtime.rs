@@ -55,11 +55,17 @@ impl Root {
     }
 
     fn xsendfile(&self) -> SendFileConfig {
-        SendFileConfig::new(Backend::XSendfile).root(self.dir.path())
+        SendFileConfig::builder(Backend::XSendfile)
+            .root(self.dir.path())
+            .build()
+            .unwrap()
     }
 
     fn simple(&self) -> SendFileConfig {
-        SendFileConfig::new(Backend::Simple).root(self.dir.path())
+        SendFileConfig::builder(Backend::Simple)
+            .root(self.dir.path())
+            .build()
+            .unwrap()
     }
 }
 
@@ -365,9 +371,11 @@ async fn an_extractor_error_keeps_its_status() {
 #[actix_web::test]
 async fn the_configuration_sets_the_denied_status() {
     let root = Root::new();
-    let config = root
-        .xsendfile()
-        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND);
+    let config = SendFileConfig::builder(Backend::XSendfile)
+        .root(root.dir.path())
+        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).service(download)).await;
 
     let res = get_as("/files/alice-notes.txt", Some("bob"))
@@ -384,8 +392,11 @@ async fn the_configuration_sets_the_denied_status() {
 async fn the_configuration_is_also_read_from_web_data() {
     let root = Root::new();
     let config = web::Data::new(
-        root.xsendfile()
-            .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND),
+        SendFileConfig::builder(Backend::XSendfile)
+            .root(root.dir.path())
+            .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND)
+            .build()
+            .unwrap(),
     );
     let app = test::init_service(App::new().app_data(config).service(download)).await;
 
@@ -414,9 +425,11 @@ async fn the_attribute_status_overrides_the_configuration() {
         .await;
     assert_refused(&res, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
 
-    let config = root
-        .xsendfile()
-        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND);
+    let config = SendFileConfig::builder(Backend::XSendfile)
+        .root(root.dir.path())
+        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).service(hidden)).await;
     let res = get_as("/hidden/alice-notes.txt", Some("bob"))
         .send_request(&app)
@@ -627,9 +640,11 @@ async fn check_sees_the_file_behind_a_symlink() {
 #[actix_web::test]
 async fn check_denial_uses_the_configured_status() {
     let root = Root::new();
-    let config = root
-        .simple()
-        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND);
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(root.dir.path())
+        .denied_status(sendfile_actix::DeniedStatus::NOT_FOUND)
+        .build()
+        .unwrap();
     let app = test::init_service(App::new().app_data(config).service(mine)).await;
 
     let res = get_as("/mine/shared.txt", Some("bob"))

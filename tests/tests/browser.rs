@@ -211,7 +211,10 @@ fn the_page_renders_signs_in_and_downloads_with_the_intended_names() {
     let root = tempfile::tempdir().unwrap();
     protected_downloads::create_sample_tree(root.path()).unwrap();
     let app = RunningApp::start(
-        SendFileConfig::new(Backend::Simple).root(root.path()),
+        SendFileConfig::builder(Backend::Simple)
+            .root(root.path())
+            .build()
+            .unwrap(),
         false,
     )
     .unwrap();

@@ -21,11 +21,11 @@ impl Stack {
     fn start(setup: Setup, backend: &str, edit: &dyn Fn(String) -> String) -> Stack {
         let fixture = Fixture::new().expect("fixture");
         let backend: Backend = backend.parse().expect("backend");
-        let mut config = SendFileConfig::new(backend.clone()).root(&fixture.root);
+        let mut config = SendFileConfig::builder(backend.clone()).root(&fixture.root);
         if backend.needs_url() {
             config = config.url("/protected");
         }
-        config.validate().expect("valid config");
+        let config = config.build().expect("valid config");
         let app = RunningApp::start(config, false).expect("app");
         let front = Front::start_edited(
             &FrontConfig {
@@ -446,9 +446,11 @@ fn a_root_the_app_cannot_write_is_checked_with_a_named_file() {
         b"a file the operator chose for the doctor\n",
     )
     .unwrap();
-    let config = SendFileConfig::new(Backend::Nginx)
+    let config = SendFileConfig::builder(Backend::Nginx)
         .root(&fixture.root)
-        .url("/protected");
+        .url("/protected")
+        .build()
+        .unwrap();
     let app = NamedFileApp::start(config, Some("public/doctor-probe.txt"));
     let front = Front::start(&FrontConfig {
         setup,
@@ -479,9 +481,11 @@ fn a_root_the_app_cannot_write_is_checked_with_a_named_file() {
     drop(front);
     drop(app);
     let app = NamedFileApp::start(
-        SendFileConfig::new(Backend::Nginx)
+        SendFileConfig::builder(Backend::Nginx)
             .root(&fixture.root)
-            .url("/protected"),
+            .url("/protected")
+            .build()
+            .unwrap(),
         None,
     );
     let res = sendfile_e2e::http::Request::get(doctor::MANIFEST_PATH)
@@ -495,7 +499,10 @@ fn a_root_the_app_cannot_write_is_checked_with_a_named_file() {
 fn an_in_process_backend_passes_without_front_server_checks() {
     let fixture = Fixture::new().expect("fixture");
     let app = NamedFileApp::start(
-        SendFileConfig::new(Backend::Simple).root(&fixture.root),
+        SendFileConfig::builder(Backend::Simple)
+            .root(&fixture.root)
+            .build()
+            .unwrap(),
         None,
     );
     let report = doctor::run(&format!("http://{}/", app.addr));

@@ -33,11 +33,11 @@ impl Stack {
         )
         .unwrap();
         let backend: Backend = setup.backend_name().parse().expect("backend");
-        let mut config = SendFileConfig::new(backend).root(&fixture.root);
+        let mut config = SendFileConfig::builder(backend).root(&fixture.root);
         if let Some(url) = setup.url() {
             config = config.url(url);
         }
-        config.validate().expect("valid config");
+        let config = config.build().expect("valid config");
         let app = RunningApp::start(config, true).expect("app");
         let front = Front::start(&FrontConfig {
             setup,

@@ -26,11 +26,11 @@ impl Stack {
             .map_or("simple", Setup::backend_name)
             .parse()
             .expect("backend");
-        let mut config = SendFileConfig::new(backend).root(&fixture.root);
+        let mut config = SendFileConfig::builder(backend).root(&fixture.root);
         if let Some(url) = setup.and_then(Setup::url) {
             config = config.url(url);
         }
-        config.validate().expect("valid config");
+        let config = config.build().expect("valid config");
         let app = RunningApp::start(config, true).expect("app");
         let front = setup.map(|setup| {
             Front::start(&FrontConfig {

@@ -42,11 +42,11 @@ impl Stack {
             .map_or("simple", Setup::backend_name)
             .parse()
             .expect("backend");
-        let mut config = SendFileConfig::new(backend).root(&tree.root);
+        let mut config = SendFileConfig::builder(backend).root(&tree.root);
         if let Some(url) = setup.and_then(Setup::url) {
             config = config.url(url);
         }
-        config.validate().expect("valid config");
+        let config = config.build().expect("valid config");
         let unchecked = setup.map(|setup| UncheckedOffload {
             header: setup.offload_header(),
             prefix: setup

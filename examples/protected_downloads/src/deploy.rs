@@ -12,7 +12,8 @@
 //! ```
 
 use sendfile_actix::deploy::{Address, Server, Site, Standalone};
-use sendfile_actix::{Backend, ConfigError, SendFileConfig};
+use sendfile_actix::sendfile_core::Config;
+use sendfile_actix::{Backend, ConfigError};
 
 /// The name the generated configurations give the application.
 pub const APP_NAME: &str = "protected_downloads";
@@ -109,19 +110,20 @@ pub fn site_for(
         }
     };
     let url = lookup("SENDFILE_URL").unwrap_or_else(|| DEFAULT_URL.to_owned());
-    let mut config = SendFileConfig::new(backend.clone());
+    // Settings, not a built configuration: the root is on the machine the site is for.
+    let mut settings = Config::builder(backend.clone());
     if let Some(store) = sendfile_actix::s3::store_from_lookup(lookup)? {
         // Files come from the bucket; a root as well is refused (as when the app starts).
-        config = config.object_store(store);
+        settings = settings.object_store(store);
         if let Some(root) = lookup("SENDFILE_ROOT") {
-            config = config.root(root);
+            settings = settings.root(root);
         }
     } else {
         let root = lookup("SENDFILE_ROOT").unwrap_or_else(|| default_root.to_owned());
-        config = config.root(root);
+        settings = settings.root(root);
     }
     if backend.needs_url() {
-        config = config.url(url);
+        settings = settings.url(url);
     }
-    Ok(Site::from_config(config.core(), app, front)?.name(APP_NAME))
+    Ok(Site::from_settings(&settings, app, front)?.name(APP_NAME))
 }

@@ -21,7 +21,7 @@
 //! # actix_web::rt::System::new().block_on(async {
 //! let root = tempfile::tempdir().unwrap();
 //! protected_downloads::create_sample_tree(root.path()).unwrap();
-//! let config = SendFileConfig::new(Backend::Simple).root(root.path());
+//! let config = SendFileConfig::builder(Backend::Simple).root(root.path()).build().unwrap();
 //! let app = test::init_service(
 //!     App::new().app_data(config).configure(protected_downloads::configure),
 //! )
@@ -368,7 +368,10 @@ mod tests {
     async fn downloads_and_index() {
         let root = tempfile::tempdir().unwrap();
         create_sample_tree(root.path()).unwrap();
-        let config = SendFileConfig::new(Backend::Simple).root(root.path());
+        let config = SendFileConfig::builder(Backend::Simple)
+            .root(root.path())
+            .build()
+            .unwrap();
         let app = atest::init_service(App::new().app_data(config).configure(configure)).await;
 
         let get = |uri: &str, auth: Option<String>| {
@@ -454,7 +457,10 @@ mod tests {
     async fn sign_in_with_the_form_then_out() {
         let root = tempfile::tempdir().unwrap();
         create_sample_tree(root.path()).unwrap();
-        let config = SendFileConfig::new(Backend::Simple).root(root.path());
+        let config = SendFileConfig::builder(Backend::Simple)
+            .root(root.path())
+            .build()
+            .unwrap();
         let app = atest::init_service(App::new().app_data(config).configure(configure)).await;
         let form = |body: &'static str| {
             atest::TestRequest::post()

@@ -88,7 +88,7 @@ fn run() -> Result<(), String> {
     let root = std::fs::canonicalize(&root).map_err(|e| format!("{}: {e}", root.display()))?;
 
     let backend: Backend = setup.backend_name().parse().map_err(|e| format!("{e}"))?;
-    let mut config = SendFileConfig::new(backend);
+    let mut config = SendFileConfig::builder(backend);
     let mut extra_vars = Vec::new();
     let mut store_note = String::new();
     let mut s3_store = None;
@@ -105,7 +105,7 @@ fn run() -> Result<(), String> {
     if let Some(url) = setup.url() {
         config = config.url(url);
     }
-    config.validate().map_err(|e| e.to_string())?;
+    let config = config.build().map_err(|e| e.to_string())?;
 
     let public = format!("http://127.0.0.1:{port}/");
     let verdict = web::Data::new(DoctorVerdict::default());
