@@ -19,7 +19,7 @@
 //! Only the names of the test files are served. `BENCH_WORKERS` sets the number of actix
 //! workers (default: one per core). `BENCH_NODELAY=1` turns Nagle's algorithm off
 //! (`HttpServer::tcp_nodelay`; by default actix leaves it on). `BENCH_1G=1` adds `1g.bin`
-//! (1 GiB). `BENCH_SEND_TIMEOUT` (seconds, default 60) sets `SendFileConfig::send_timeout`;
+//! (1 GiB). `BENCH_SEND_TIMEOUT` (seconds, default 60) sets `SendFileConfigBuilder::send_timeout`;
 //! `BENCH_ON_CONNECT=1` adds `.on_connect(sendfile_actix::on_connect(timeout))` for every route
 //! (`TCP_USER_TIMEOUT`, `TCP_NODELAY`); `BENCH_MAX_STREAMS` sets `max_streams`. `scripts/bench-streaming`
 //! drives it with `wrk`, `scripts/bench-load` with `bench_load`; the results are in

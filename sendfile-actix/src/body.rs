@@ -22,7 +22,7 @@
 //! - **Buffers are recycled, never zero-filled per chunk**: a chunk is a pooled buffer handed to
 //!   actix as `Bytes`; actix copies it into its write buffer and drops it, which returns it to a
 //!   small per-thread pool. A stalled stream holds no buffer of its own.
-//! - **A send timeout** ([`Config::send_timeout`](sendfile_core::Config::send_timeout)): a
+//! - **A send timeout** ([`ConfigBuilder::send_timeout`](sendfile_core::ConfigBuilder::send_timeout)): a
 //!   watchdog task closes the file and gives back the stream's place under
 //!   `SENDFILE_MAX_STREAMS` when the client has taken nothing for that long, and the stream
 //!   fails at its next poll, so actix closes the connection. actix only polls a body while its

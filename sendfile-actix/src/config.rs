@@ -110,7 +110,7 @@ impl SendFileConfig {
     /// Reads `SENDFILE_BACKEND`, `SENDFILE_ROOT`, `SENDFILE_URL`, `SENDFILE_CHECK_FILE_EXISTS`,
     /// `SENDFILE_FOLLOW_SYMLINKS`, `SENDFILE_SEND_TIMEOUT` (seconds, or `500ms`, `2m`) and
     /// `SENDFILE_MAX_STREAMS` (and, for a bucket, `SENDFILE_S3_*` and the `AWS_*` credentials:
-    /// see [`object_store`](Self::object_store)), and validates the result. The error names
+    /// see [`object_store`](SendFileConfigBuilder::object_store)), and builds the result. The error names
     /// the setting at fault and the fix.
     ///
     /// ```no_run
@@ -146,7 +146,9 @@ impl SendFileConfig {
     /// ```
     /// use sendfile_actix::{Backend, SendFileConfig};
     ///
-    /// assert!(SendFileConfig::builder(Backend::Simple).backend().build().unwrap().is_in_process());
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).build().unwrap();
+    /// assert!(config.backend().is_in_process());
     /// ```
     pub fn backend(&self) -> &Backend {
         self.inner.backend()
@@ -157,7 +159,9 @@ impl SendFileConfig {
     /// ```
     /// use sendfile_actix::{Backend, DeniedStatus, SendFileConfig};
     ///
-    /// assert_eq!(SendFileConfig::builder(Backend::Simple).build().unwrap().denied(), DeniedStatus::FORBIDDEN);
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).build().unwrap();
+    /// assert_eq!(config.denied(), DeniedStatus::FORBIDDEN);
     /// ```
     pub fn denied(&self) -> DeniedStatus {
         self.denied
@@ -174,15 +178,10 @@ impl SendFileConfig {
         }
     }
 
-    /// Whether `other` is this configuration or a clone of it.
+    /// Whether `other` is this configuration or a clone of it (each
+    /// [`build`](SendFileConfigBuilder::build) makes another).
     fn is_same(&self, other: &SendFileConfig) -> bool {
         self.inner.is_same(&other.inner)
-            && self.denied == other.denied
-            && match (&self.error_handler, &other.error_handler) {
-                (Some(a), Some(b)) => Arc::ptr_eq(&a.0, &b.0),
-                (None, None) => true,
-                _ => false,
-            }
     }
 
     /// The framework-neutral configuration underneath.
@@ -190,7 +189,12 @@ impl SendFileConfig {
     /// ```
     /// use sendfile_actix::{Backend, SendFileConfig};
     ///
-    /// let config = SendFileConfig::builder(Backend::Nginx).root("/srv/files").url("/protected").build().unwrap();
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::builder(Backend::Nginx)
+    ///     .root(dir.path())
+    ///     .url("/protected")
+    ///     .build()
+    ///     .unwrap();
     /// assert_eq!(config.core().backend(), &Backend::Nginx);
     /// ```
     pub fn core(&self) -> &Config {
@@ -207,11 +211,9 @@ impl SendFileConfig {
     /// use actix_web::test;
     /// use sendfile_actix::{Backend, SendFileConfig};
     ///
-    /// let req = test::TestRequest::default()
-    ///     .app_data(SendFileConfig::builder(Backend::Simple).root("/srv/files")
-    ///     .build()
-    ///     .unwrap())
-    ///     .to_http_request();
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::builder(Backend::Simple).root(dir.path()).build().unwrap();
+    /// let req = test::TestRequest::default().app_data(config).to_http_request();
     /// assert_eq!(SendFileConfig::from_req(&req).unwrap().backend(), &Backend::Simple);
     ///
     /// let bare = test::TestRequest::default().to_http_request();
@@ -238,7 +240,7 @@ impl SendFileConfig {
             (None, None) => Err(ConfigError::new(
                 "SendFileConfig",
                 format!(
-                    "no SendFileConfig for {} {}; add .app_data(SendFileConfig::builder(Backend::...).root(...).build().unwrap()) to the App, scope or resource (nothing is served without one)",
+                    "no SendFileConfig for {} {}; add .app_data(SendFileConfig::builder(Backend::...).root(...).build()?) to the App, scope or resource (nothing is served without one)",
                     req.method(),
                     req.path()
                 ),
@@ -469,8 +471,10 @@ impl SendFileConfigBuilder {
     /// use sendfile_actix::{Backend, SendFileConfig};
     ///
     /// // Users upload into the root: a link they plant must never stand for another file.
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let uploads = dir.path();
     /// let config = SendFileConfig::builder(Backend::Simple)
-    ///     .root("/srv/uploads")
+    ///     .root(uploads)
     ///     .follow_symlinks(false)
     ///     .build()
     ///     .unwrap();
@@ -530,8 +534,9 @@ impl SendFileConfigBuilder {
     /// ```
     /// use sendfile_actix::{Backend, RangeLimits, SendFileConfig};
     ///
+    /// # let dir = tempfile::tempdir().unwrap();
     /// let config = SendFileConfig::builder(Backend::Simple)
-    ///     .root("/srv/files")
+    ///     .root(dir.path())
     ///     .range_limits(RangeLimits::default())
     ///     .build()
     ///     .unwrap();

@@ -9,7 +9,7 @@ use sendfile_core::ConfigError;
 /// construction, so that a denial can never look like a success. 403 Forbidden by default; 404
 /// Not Found hides that the file exists.
 ///
-/// The same type sets it for a whole configuration ([`SendFileConfig::denied_status`]), for one
+/// The same type sets it for a whole configuration ([`SendFileConfigBuilder::denied_status`]), for one
 /// denial ([`protected::deny`]), and is what `#[protected_file(denied_status = 404)]` expands
 /// to.
 ///
@@ -25,7 +25,7 @@ use sendfile_core::ConfigError;
 /// assert_eq!(err.setting, "denied_status");
 /// ```
 ///
-/// [`SendFileConfig::denied_status`]: crate::SendFileConfig::denied_status
+/// [`SendFileConfigBuilder::denied_status`]: crate::SendFileConfigBuilder::denied_status
 /// [`protected::deny`]: crate::protected::deny
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DeniedStatus(StatusCode);

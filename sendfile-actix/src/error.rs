@@ -21,7 +21,7 @@ use crate::{DeniedStatus, SendFileConfig};
 /// or send a terminal escape sequence.
 ///
 /// An error made for a request whose [`SendFileConfig`] has an
-/// [`error_handler`](SendFileConfig::error_handler) ([`SendFile::resolve`](crate::SendFile::resolve),
+/// [`error_handler`](SendFileConfigBuilder::error_handler) ([`SendFile::resolve`](crate::SendFile::resolve),
 /// [`denied_for`](Self::denied_for), and every response the library builds) answers with the
 /// handler's response instead: returning it from a handler, or `?` into `actix_web::Error`,
 /// shows the application's page.
@@ -73,8 +73,9 @@ impl SendFileError {
     /// use actix_web::{HttpRequest, ResponseError, test};
     /// use sendfile_actix::{Backend, DeniedStatus, SendFileConfig, SendFileError};
     ///
+    /// # let dir = tempfile::tempdir().unwrap();
     /// let config = SendFileConfig::builder(Backend::Simple)
-    ///     .root("/srv/files")
+    ///     .root(dir.path())
     ///     .denied_status(DeniedStatus::NOT_FOUND)
     ///     .build()
     ///     .unwrap();

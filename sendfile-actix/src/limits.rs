@@ -47,7 +47,7 @@ pub(crate) struct ConnProgress(pub(crate) Rc<Cell<u64>>);
 
 /// Connection set-up for a server that streams files itself: a function for
 /// [`HttpServer::on_connect`]. Give it the same value as
-/// [`SendFileConfig::send_timeout`](crate::SendFileConfig::send_timeout).
+/// [`SendFileConfigBuilder::send_timeout`](crate::SendFileConfigBuilder::send_timeout).
 ///
 /// On Linux, for every accepted TCP connection:
 ///

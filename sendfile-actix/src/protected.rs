@@ -99,7 +99,7 @@ impl<E: Into<Error>> CheckOutput for Result<bool, E> {
 
 /// The error of a denied download, logged: answered with `status` when given, else with the
 /// `denied_status` of the request's [`SendFileConfig`](crate::SendFileConfig), else 403; through
-/// the configuration's [`error_handler`](crate::SendFileConfig::error_handler) when it has one.
+/// the configuration's [`error_handler`](crate::SendFileConfigBuilder::error_handler) when it has one.
 ///
 /// ```
 /// use actix_web::test;

@@ -116,7 +116,7 @@ where
 /// - directories are never listed.
 ///
 /// Errors go through the configuration's
-/// [`error_handler`](SendFileConfig::error_handler). Register it after more specific routes
+/// [`error_handler`](SendFileConfigBuilder::error_handler). Register it after more specific routes
 /// under the same prefix: it answers every path below it.
 ///
 /// ```
@@ -228,10 +228,10 @@ where
     /// ```
     /// use sendfile_actix::{Backend, Files, SendFileConfig};
     ///
-    /// let files = Files::new("/public", "", async |_, _| true)
-    ///     .config(SendFileConfig::builder(Backend::Simple).root("/srv/public")
-    ///     .build()
-    ///     .unwrap());
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let public = dir.path();
+    /// let config = SendFileConfig::builder(Backend::Simple).root(public).build().unwrap();
+    /// let files = Files::new("/public", "", async |_, _| true).config(config);
     /// let app = actix_web::App::new().service(files);
     /// # drop(app);
     /// ```

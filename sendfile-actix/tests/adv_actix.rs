@@ -285,6 +285,24 @@ async fn holds_no_path_in_error_responses() {
     std::fs::write(t.root.join("public/q?.txt"), "q").unwrap();
     let gone = t.base.join("gone");
     std::fs::create_dir(&gone).unwrap();
+    // Settings that cannot serve are refused when built, naming the setting (start-up, never a
+    // response): a missing URL, a dangerous root, a relative root that is not there.
+    for (settings, setting) in [
+        (
+            SendFileConfig::builder(Backend::Nginx).root(&t.root),
+            "SENDFILE_URL",
+        ),
+        (
+            SendFileConfig::builder(Backend::Simple).root("/proc"),
+            "SENDFILE_ROOT",
+        ),
+        (
+            SendFileConfig::builder(Backend::Simple).root("relative/nowhere"),
+            "SENDFILE_ROOT",
+        ),
+    ] {
+        assert_eq!(settings.build().unwrap_err().setting, setting);
+    }
     let configs = [
         SendFileConfig::builder(Backend::Simple)
             .root(&t.root)
@@ -295,34 +313,36 @@ async fn holds_no_path_in_error_responses() {
             .url("/p")
             .build()
             .unwrap(),
-        SendFileConfig::builder(Backend::Nginx)
-            .root(&t.root)
-            .build()
-            .unwrap(),
+        // A root that goes away after start-up: 503s.
         SendFileConfig::builder(Backend::Simple)
             .root(&gone)
-            .build()
-            .unwrap(),
-        SendFileConfig::builder(Backend::Simple)
-            .root("/proc")
-            .build()
-            .unwrap(),
-        SendFileConfig::builder(Backend::Simple)
-            .root("relative/nowhere")
             .build()
             .unwrap(),
     ];
     std::fs::remove_dir(&gone).unwrap();
     let secret = t.base.to_string_lossy().into_owned();
     let mut n = 0;
+    let mut config_errors = 0;
     for config in configs {
         let app = test::init_service(
             App::new()
                 .app_data(config)
-                .route("/f/{path:.*}", web::get().to(serve)),
+                .route("/f/{path:.*}", web::get().to(serve))
+                // A per-request backend the configuration cannot serve (no URL for nginx): the
+                // request-time configuration error, 500.
+                .route(
+                    "/o/{path:.*}",
+                    web::get().to(|req: HttpRequest, path: web::Path<String>| async move {
+                        SendFile::new(path.into_inner())
+                            .backend(Backend::Nginx)
+                            .resolve(&req)
+                    }),
+                ),
         )
         .await;
         for uri in [
+            "/o/public/readme.txt",
+            "/o/../../etc/passwd",
             "/f/../../etc/passwd",
             "/f/%2e%2e/%2e%2e/etc/passwd",
             "/f/public",
@@ -345,6 +365,9 @@ async fn holds_no_path_in_error_responses() {
             if status.is_success() {
                 continue;
             }
+            if uri.starts_with("/o/") && status == 500 {
+                config_errors += 1;
+            }
             for text in headers.iter().chain([&b]) {
                 assert!(
                     !text.contains(&secret)
@@ -360,6 +383,8 @@ async fn holds_no_path_in_error_responses() {
         }
     }
     eprintln!("{n} requests");
+    // The simple configurations have no URL: nginx per request is their configuration error.
+    assert_eq!(config_errors, 4);
 }
 
 /// A `denied_status` that is not an error status cannot be made (`DeniedStatus` refuses it), so

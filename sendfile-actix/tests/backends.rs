@@ -442,14 +442,26 @@ async fn missing_configuration_fails_closed_with_500() {
 }
 
 #[actix_web::test]
-async fn invalid_configuration_is_500_not_404() {
+async fn invalid_configuration_is_refused_at_start_up_and_500_not_404_per_request() {
     let fx = fixture();
-    let config = SendFileConfig::builder(Backend::Nginx)
+    let err = SendFileConfig::builder(Backend::Nginx)
         .root(&fx.root)
         .build()
-        .unwrap(); // no url
-    let res = call(config, "hello.txt", same, get()).await;
+        .unwrap_err(); // no url
+    assert_eq!(err.setting, "SENDFILE_URL");
+    // What only a request can bring: a backend the configuration cannot serve. The
+    // configuration error (500), not the missing file's 404.
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&fx.root)
+        .build()
+        .unwrap();
+    fn nginx(f: SendFile) -> SendFile {
+        f.backend(Backend::Nginx)
+    }
+    let res = call(config.clone(), "missing.txt", nginx, get()).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let res = call(config, "missing.txt", same, get()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
 /// How a level registers its configuration.

@@ -72,7 +72,7 @@ async fn log_lines() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0].0, log::Level::Error);
     assert!(
-        lines[0].1.contains(".app_data(SendFileConfig::new("),
+        lines[0].1.contains(".app_data(SendFileConfig::builder("),
         "{lines:?}"
     );
 

@@ -1337,57 +1337,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
             (
-                Config::builder(Backend::Simple)
-                    .root(dir.path())
-                    .build()
-                    .unwrap(),
+                Config::builder(Backend::Simple).root(dir.path()),
                 "SENDFILE_BACKEND",
             ),
+            (Config::builder(Backend::Nginx).url("/p"), "SENDFILE_ROOT"),
             (
-                Config::builder(Backend::Nginx).url("/p").build().unwrap(),
+                Config::builder(Backend::Nginx).root("files").url("/p"),
                 "SENDFILE_ROOT",
             ),
             (
-                Config::builder(Backend::Nginx)
-                    .root("files")
-                    .url("/p")
-                    .build()
-                    .unwrap(),
+                Config::builder(Backend::XSendfile).root("/srv/my files"),
                 "SENDFILE_ROOT",
             ),
             (
-                Config::builder(Backend::XSendfile)
-                    .root("/srv/my files")
-                    .build()
-                    .unwrap(),
+                Config::builder(Backend::XSendfile).root("/srv/a;b"),
                 "SENDFILE_ROOT",
             ),
             (
-                Config::builder(Backend::XSendfile)
-                    .root("/srv/a;b")
-                    .build()
-                    .unwrap(),
-                "SENDFILE_ROOT",
-            ),
-            (
-                Config::builder(Backend::Nginx)
-                    .root(dir.path())
-                    .build()
-                    .unwrap(),
+                Config::builder(Backend::Nginx).root(dir.path()),
                 "SENDFILE_URL",
             ),
             (
-                Config::builder(Backend::Caddy)
-                    .root(dir.path())
-                    .url("/")
-                    .build()
-                    .unwrap(),
+                Config::builder(Backend::Caddy).root(dir.path()).url("/"),
                 "SENDFILE_URL",
             ),
         ];
-        for (config, setting) in cases {
-            let e = site(&config).unwrap_err();
-            assert_eq!(e.setting, setting, "{config:?}: {e}");
+        // Settings, as generated for another machine: the roots need not exist here.
+        for (settings, setting) in cases {
+            let e = Site::from_settings(&settings, addr("127.0.0.1:8000"), addr("127.0.0.1:8080"))
+                .unwrap_err();
+            assert_eq!(e.setting, setting, "{settings:?}: {e}");
+            // Built, the same settings are refused as well (or the generator refuses them).
+            if let Ok(config) = settings.build() {
+                assert_eq!(site(&config).unwrap_err().setting, setting);
+            }
         }
     }
 

@@ -316,7 +316,8 @@ fn write_if_changed(path: &Path, content: &[u8]) -> io::Result<()> {
 /// ```
 /// use sendfile_core::doctor::offload_header;
 /// use sendfile_core::{Backend, Config};
-/// let config = Config::builder(Backend::Nginx).root("/srv/files").url("/protected").build().unwrap();
+/// # let dir = tempfile::tempdir().unwrap();
+/// let config = Config::builder(Backend::Nginx).root(dir.path()).url("/protected").build().unwrap();
 /// let (name, value) = offload_header(&config, "a b/c.txt".as_ref()).unwrap();
 /// assert_eq!((name, value.as_slice()), ("X-Accel-Redirect", &b"/protected/a%20b/c.txt"[..]));
 /// ```
@@ -1129,20 +1130,27 @@ mod tests {
 
     #[test]
     fn offload_headers_per_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("f");
+        std::fs::create_dir(&root).unwrap();
         let c = |b| {
             Config::builder(b)
-                .root("/srv/f/")
+                .root(format!("{}/", root.display()))
                 .url("/p")
                 .build()
                 .unwrap()
         };
         let rel = Path::new("a b/ü.txt");
         let v = |b| offload_header(&c(b), rel).unwrap();
+        let root = root.display();
         assert_eq!(
             v(Backend::XSendfile),
-            ("X-Sendfile", "/srv/f/a b/ü.txt".as_bytes().to_vec())
+            ("X-Sendfile", format!("{root}/a b/ü.txt").into_bytes())
         );
-        assert_eq!(v(Backend::Lighttpd).1, b"/srv/f/a%20b/%C3%BC.txt");
+        assert_eq!(
+            v(Backend::Lighttpd).1,
+            format!("{root}/a%20b/%C3%BC.txt").into_bytes()
+        );
         assert_eq!(v(Backend::Caddy).1, "/p/a b/ü.txt".as_bytes());
         assert_eq!(
             v(Backend::ModWsgi),

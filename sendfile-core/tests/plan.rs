@@ -323,26 +323,29 @@ fn check_file_exists_false_names_a_file_only_the_front_server_has() {
 }
 
 #[test]
-fn a_configuration_error_is_reported_before_the_file_is_looked_at() {
+fn a_configuration_error_is_refused_when_built_and_never_hidden_behind_a_404() {
     let t = tree(&[]);
-    let config = Config::builder(Backend::Nginx)
+    let err = Config::builder(Backend::Nginx)
         .root(&t.root)
         .build()
-        .unwrap(); // no url
-    let err = plan(&config, &FileRequest::new("missing.txt")).unwrap_err();
+        .unwrap_err(); // no url
+    assert_eq!(err.setting, "SENDFILE_URL");
+    let err = Config::builder(Backend::Simple).build().unwrap_err();
+    assert_eq!(err.setting, "SENDFILE_ROOT");
+    // What a request can still bring: a backend of its own that the configuration cannot
+    // serve. Reported as the configuration error, before the (missing) file is looked at.
+    let config = Config::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
+    let mut request = FileRequest::new("missing.txt");
+    request.backend = Some(Backend::Nginx);
+    let err = plan(&config, &request).unwrap_err();
     assert!(
         matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_URL"),
         "{err}"
     );
-    let err = plan(
-        &Config::builder(Backend::Simple).build().unwrap(),
-        &FileRequest::new("x"),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, Error::Config(ref c) if c.setting == "SENDFILE_ROOT"),
-        "{err}"
-    );
+    assert_eq!(err.status(), 500);
 }
 
 #[test]
