@@ -21,7 +21,7 @@ use crate::{DeniedStatus, SendFileConfig};
 /// or send a terminal escape sequence.
 ///
 /// An error made for a request whose [`SendFileConfig`] has an
-/// [`error_handler`](SendFileConfigBuilder::error_handler) ([`SendFile::resolve`](crate::SendFile::resolve),
+/// [`error_handler`](crate::SendFileConfigBuilder::error_handler) ([`SendFile::resolve`](crate::SendFile::resolve),
 /// [`denied_for`](Self::denied_for), and every response the library builds) answers with the
 /// handler's response instead: returning it from a handler, or `?` into `actix_web::Error`,
 /// shows the application's page.

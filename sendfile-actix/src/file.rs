@@ -58,7 +58,7 @@ pub struct SendFile {
 
 impl SendFile {
     /// The file at `path`: relative to the configured root, or absolute inside it. With a
-    /// bucket ([`SendFileConfigBuilder::object_store`]), the object's key below the prefix.
+    /// bucket ([`SendFileConfigBuilder::object_store`](crate::SendFileConfigBuilder::object_store)), the object's key below the prefix.
     ///
     /// ```
     /// use sendfile_actix::SendFile;
@@ -413,7 +413,7 @@ impl ResolvedSendFile {
 
     /// The file's absolute path: the configured root joined with
     /// [`relative_path`](Self::relative_path). With a bucket
-    /// ([`SendFileConfigBuilder::object_store`]), `relative_path` is the key below the prefix and
+    /// ([`SendFileConfigBuilder::object_store`](crate::SendFileConfigBuilder::object_store)), `relative_path` is the key below the prefix and
     /// this is the full key, prefix included.
     ///
     /// ```

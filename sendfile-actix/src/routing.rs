@@ -116,7 +116,7 @@ where
 /// - directories are never listed.
 ///
 /// Errors go through the configuration's
-/// [`error_handler`](SendFileConfigBuilder::error_handler). Register it after more specific routes
+/// [`error_handler`](crate::SendFileConfigBuilder::error_handler). Register it after more specific routes
 /// under the same prefix: it answers every path below it.
 ///
 /// ```

@@ -10,11 +10,12 @@
 //!
 //! - [`Server`]: nginx, Apache 2.4 + mod_xsendfile, lighttpd 1.4, Caddy 2; [`Server::for_backend`]
 //!   picks the one a backend talks to.
-//! - [`Site`]: what to render: built with [`Site::from_config`] from a validated [`Config`], the
+//! - [`Site`]: what to render: built with [`Site::from_config`] from a [`Config`] (or with
+//!   [`Site::from_settings`] from settings whose root is on another machine), the
 //!   address clients use and the application's address. [`Site::render`] gives the site
 //!   configuration, the part a real deployment puts into the distribution's
 //!   `sites-enabled`/`conf-enabled` or main `Caddyfile`.
-//! - nginx with a bucket: when the [`Config`] has an [`ObjectStore`](crate::object::ObjectStore),
+//! - nginx with a bucket: when the [`Config`] has an [`ObjectStore`],
 //!   the nginx site proxies its internal location to the store's fixed endpoint
 //!   ([`ObjectStore::origin`](crate::object::ObjectStore::origin)) with the signed `Host`,
 //!   hiding the store's headers and error bodies; [`Site::bucket_template`] is its template.
