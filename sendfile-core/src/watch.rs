@@ -253,7 +253,9 @@ mod tests {
         assert_eq!(read(&d.config, "a.txt").unwrap(), "one");
         assert_eq!(read(&d.config, "x.txt").unwrap(), "x");
         flip(&d.base, "2");
-        let took = within(Duration::from_secs(1), || {
+        // Within a second (the watch looks again every RECHECK, 500 ms; the rest is slack for
+        // a loaded machine).
+        within(Duration::from_secs(1), || {
             read(&d.config, "a.txt").unwrap() == "two"
         });
         // The new tree is the one checked: its link out is refused, as the front server would
@@ -267,10 +269,6 @@ mod tests {
         ));
         // Clones share the watch.
         assert_eq!(read(&d.config.clone(), "a.txt").unwrap(), "two");
-        assert!(
-            took <= super::RECHECK + Duration::from_millis(200),
-            "{took:?}"
-        );
     }
 
     #[test]
