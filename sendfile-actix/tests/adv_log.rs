@@ -1,31 +1,15 @@
-//! Adversarial (wt-adv): every log line written while serving, by any target (actix's Logger
+//! Adversarial: every log line written while serving, by any target (actix's Logger
 //! middleware included, as the example app wraps it), is free of controls and invisible
 //! characters from the request.
 
 #![allow(clippy::print_stderr)] // reports counts, as the measurement they are
 
-use std::sync::{Mutex, Once};
-
 use actix_web::{App, HttpRequest, middleware, test, web};
 use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, SendFileError};
 use sendfile_core::logsafe::is_invisible;
 
-static LINES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        LINES
-            .lock()
-            .unwrap()
-            .push((record.target().to_owned(), record.args().to_string()));
-    }
-    fn flush(&self) {}
-}
+#[path = "support/log_capture.rs"]
+mod log_capture;
 
 async fn serve(
     req: HttpRequest,
@@ -40,11 +24,7 @@ async fn serve(
 /// `logsafe::is_invisible` lists as invisible.
 #[actix_web::test]
 async fn finding_actix_logger_debug_line_carries_invisible_characters() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        log::set_logger(&Capture).unwrap();
-        log::set_max_level(log::LevelFilter::Trace);
-    });
+    log_capture::install(log::LevelFilter::Trace);
     let dir = tempfile::tempdir().unwrap();
     let config = SendFileConfig::builder(Backend::Simple)
         .root(dir.path())
@@ -65,12 +45,17 @@ async fn finding_actix_logger_debug_line_carries_invisible_characters() {
         let res = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
         assert_eq!(res.status(), 404);
     }
-    let lines = std::mem::take(&mut *LINES.lock().unwrap());
+    let lines = log_capture::take_all();
     assert!(!lines.is_empty());
-    for (target, line) in &lines {
+    for line in &lines {
         assert!(
-            !line.chars().any(|c| (c.is_control()) || is_invisible(c)),
-            "{target}: {line:?}"
+            !line
+                .text
+                .chars()
+                .any(|c| (c.is_control()) || is_invisible(c)),
+            "{}: {:?}",
+            line.target,
+            line.text
         );
     }
 }

@@ -2,55 +2,18 @@
 //! missing, the reason of a 404, and the development backend's warning, once; and never a raw
 //! control character from the request.
 
-use std::sync::{Mutex, Once};
-use std::thread::ThreadId;
-
 use actix_web::{App, test, web};
 use sendfile_actix::{Backend, SendFile, SendFileConfig};
 
-/// Every record of a `sendfile*` target, with the thread that wrote it: each test runs its
-/// service on its own thread, so it takes only its own records.
-static LINES: Mutex<Vec<(ThreadId, log::Level, String)>> = Mutex::new(Vec::new());
+#[path = "support/log_capture.rs"]
+mod log_capture;
 
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if record.target().starts_with("sendfile") {
-            LINES.lock().unwrap().push((
-                std::thread::current().id(),
-                record.level(),
-                record.args().to_string(),
-            ));
-        }
-    }
-    fn flush(&self) {}
-}
-
-/// Installs the capturing logger, at trace level, once per process.
 fn install() {
-    static CAPTURE: Capture = Capture;
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        log::set_logger(&CAPTURE).unwrap();
-        log::set_max_level(log::LevelFilter::Trace);
-    });
+    log_capture::install(log::LevelFilter::Trace);
 }
 
-/// The records written by this thread since the last call.
 fn take() -> Vec<(log::Level, String)> {
-    let me = std::thread::current().id();
-    let mut lines = LINES.lock().unwrap();
-    let (mine, others) = std::mem::take(&mut *lines)
-        .into_iter()
-        .partition(|(thread, _, _)| *thread == me);
-    *lines = others;
-    mine.into_iter()
-        .map(|(_, level, text)| (level, text))
-        .collect()
+    log_capture::take_mine()
 }
 
 // The development warning's "once" is process-wide: only this test serves with it.

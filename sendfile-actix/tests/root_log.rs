@@ -1,39 +1,20 @@
 //! A root that becomes unusable is logged once, not once per request, and its return once.
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::{App, test, web};
 use sendfile_actix::{Backend, SendFile, SendFileConfig};
 
-static LINES: Mutex<Vec<(log::Level, String)>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if record.target().starts_with("sendfile") {
-            LINES
-                .lock()
-                .unwrap()
-                .push((record.level(), record.args().to_string()));
-        }
-    }
-    fn flush(&self) {}
-}
+#[path = "support/log_capture.rs"]
+mod log_capture;
 
 fn take() -> Vec<(log::Level, String)> {
-    std::mem::take(&mut *LINES.lock().unwrap())
+    log_capture::take_mine()
 }
 
 #[actix_web::test]
 async fn an_unusable_root_is_logged_once() {
-    static CAPTURE: Capture = Capture;
-    log::set_logger(&CAPTURE).unwrap();
-    log::set_max_level(log::LevelFilter::Info);
+    log_capture::install(log::LevelFilter::Info);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir(&root).unwrap();
