@@ -773,7 +773,7 @@ mod tests {
         assert!(!base.is_same(&settings.clone().build().unwrap()));
         assert!(!base.is_same(&settings.clone().url("/b").build().unwrap()));
         let bucket = Config::builder(Backend::Redirect)
-            .object_store(crate::object::ObjectStore::new(NoSigner))
+            .object_store(crate::object::ObjectStore::new(crate::object::Never))
             .build()
             .unwrap();
         assert!(bucket.is_same(&bucket.clone()));
@@ -797,7 +797,7 @@ mod tests {
             assert_eq!(e.setting, setting, "{backend}");
         }
         let bucket = Config::builder(Backend::Redirect)
-            .object_store(crate::object::ObjectStore::new(NoSigner))
+            .object_store(crate::object::ObjectStore::new(crate::object::Never))
             .build()
             .unwrap();
         assert!(matches!(bucket.source(), Source::Bucket(_)));
@@ -806,20 +806,6 @@ mod tests {
         // A bucket has no root: asking for one is a configuration error (500), not a 503.
         let e = bucket.current_root().unwrap_err();
         assert_eq!(e.status(), 500);
-    }
-
-    #[derive(Debug)]
-    struct NoSigner;
-    impl crate::object::Presigner for NoSigner {
-        fn name(&self) -> &str {
-            "none"
-        }
-        fn presign(
-            &self,
-            _: &crate::object::PresignRequest<'_>,
-        ) -> Result<crate::object::PresignedUrl, Error> {
-            Err(Error::Io(std::io::Error::other("no signer")))
-        }
     }
 
     #[test]

@@ -502,21 +502,24 @@ fn parse_prefix(prefix: &str) -> Result<String, ConfigError> {
     Ok(out)
 }
 
+/// A signer for the crate's tests that signs nothing and names no endpoint.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct Never;
+
+#[cfg(test)]
+impl Presigner for Never {
+    fn name(&self) -> &str {
+        "never"
+    }
+    fn presign(&self, _: &PresignRequest<'_>) -> Result<PresignedUrl, Error> {
+        Err(Error::Io(std::io::Error::other("never")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug)]
-    struct Never;
-
-    impl Presigner for Never {
-        fn name(&self) -> &str {
-            "never"
-        }
-        fn presign(&self, _: &PresignRequest<'_>) -> Result<PresignedUrl, Error> {
-            Err(Error::Io(std::io::Error::other("never")))
-        }
-    }
 
     #[test]
     fn keys_never_leave_the_prefix() {
