@@ -120,13 +120,22 @@ fn is_attr_char(byte: u8) -> bool {
         )
 }
 
+/// Whether `byte` stands as is in the ASCII fallback wherever it is: printable ASCII other
+/// than `"` and `\\` (escaped), `%` (replaced) and `?` (replaced after `=`).
+fn is_plain_fallback(byte: u8) -> bool {
+    (b' '..=b'~').contains(&byte) && !matches!(byte, b'"' | b'\\' | b'%' | b'?')
+}
+
+/// What `; filename="` and the closing quote add to the disposition type and a plain name.
+const PLAIN_EXTRA: usize = "; filename=\"\"".len();
+
 /// Appends the ASCII fallback form of the cleaned name `clean` (without the quotes).
 fn push_fallback(out: &mut String, clean: &str) {
     // The usual name is printable ASCII without a character to escape or replace: copied at
     // once, up to the first that is not.
     let plain = clean
         .bytes()
-        .position(|b| !(b' '..=b'~').contains(&b) || matches!(b, b'"' | b'\\' | b'%' | b'?'))
+        .position(|b| !is_plain_fallback(b))
         .unwrap_or(clean.len());
     out.push_str(&clean[..plain]);
     // Whether the last character written is `=`: a `?` after it would start an RFC 2047
@@ -188,6 +197,18 @@ pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
 
 /// [`content_disposition`] for a name [`saved_name`] already returned (it is idempotent).
 pub(crate) fn content_disposition_of_saved(kind: DispositionType, name: &str) -> String {
+    // The usual name is its own fallback, printable ASCII with nothing to escape or replace:
+    // `kind; filename="name"`, written into a buffer of its exact length (which an adapter
+    // takes over as it is).
+    if name.bytes().all(is_plain_fallback) && blank_stem(name).is_none() {
+        let kind = kind.as_str();
+        let mut out = String::with_capacity(kind.len() + PLAIN_EXTRA + name.len());
+        out.push_str(kind);
+        out.push_str("; filename=\"");
+        out.push_str(name);
+        out.push('"');
+        return out;
+    }
     let mut out = String::with_capacity(kind.as_str().len() + 16 + name.len() * 4);
     out.push_str(kind.as_str());
     out.push_str("; filename=\"");

@@ -11,7 +11,7 @@ use crate::disposition::{content_disposition_of_saved, content_type_for_name, sa
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
 use crate::error::{ConfigError, Error};
-use crate::header::Header;
+use crate::header::{Header, HeaderBytes};
 use crate::object::{ObjectRequest, ObjectStore};
 use crate::request::FileRequest;
 use crate::response::{Body, Plan};
@@ -99,7 +99,7 @@ pub fn plan_resolved(
     }
     let presentation = |capacity: usize| {
         let mut headers = Vec::with_capacity(capacity + 2);
-        headers.push(Header::new("Content-Type", content_type.as_bytes()));
+        headers.push(Header::new("Content-Type", content_type.clone()));
         headers.push(Header::new("Content-Disposition", disposition.clone()));
         headers
     };
@@ -138,7 +138,9 @@ pub fn plan_resolved(
             let mut headers = Vec::with_capacity(3 + extras.len());
             headers.push(Header::new(offload.header, value));
             headers.extend(extras);
-            headers.push(Header::new("Content-Type", String::from(content_type)));
+            // A static content type is neither copied nor freed; the disposition (of its
+            // exact length for the usual name) is taken over as it is.
+            headers.push(Header::new("Content-Type", content_type));
             headers.push(Header::new("Content-Disposition", disposition));
             Ok(Plan::new(200, headers, Body::Empty))
         }
@@ -184,7 +186,10 @@ fn plan_in_process(
         headers.clear();
     }
     if let Some(encoding) = request.content_encoding.filter(|_| representation) {
-        headers.push(Header::new("Content-Encoding", encoding.as_str()));
+        headers.push(Header::new(
+            "Content-Encoding",
+            HeaderBytes::from_static(encoding.as_str()),
+        ));
     }
     for h in decision.headers {
         if h.name.eq_ignore_ascii_case("Content-Type") {
@@ -193,7 +198,10 @@ fn plan_in_process(
         headers.push(h);
     }
     if no_store {
-        headers.push(Header::new("Cache-Control", "no-store"));
+        headers.push(Header::new(
+            "Cache-Control",
+            HeaderBytes::from_static("no-store"),
+        ));
     }
     let body = match (decision.body, decision.content_length) {
         (BodyPlan::Segments { segments, len }, _) => Body::File {
@@ -263,7 +271,7 @@ fn plan_object(
                 307,
                 vec![
                     Header::new("Location", location),
-                    Header::new("Cache-Control", "private, no-store"),
+                    Header::new("Cache-Control", PRIVATE_NO_STORE),
                 ],
                 Body::Empty,
             ))
@@ -296,6 +304,9 @@ fn plan_object(
         ))),
     }
 }
+
+/// The Cache-Control of a redirect, which no cache may keep (its URL expires).
+const PRIVATE_NO_STORE: HeaderBytes = HeaderBytes::from_static("private, no-store");
 
 /// A custom backend's answer, checked: `200` with at least one header (plus Content-Type and
 /// Content-Disposition), or a redirect with a `Location` (plus `Cache-Control: private,
@@ -341,7 +352,7 @@ fn finish_custom(
                 .iter()
                 .any(|h| h.name.eq_ignore_ascii_case("Cache-Control"))
             {
-                headers.push(Header::new("Cache-Control", "private, no-store"));
+                headers.push(Header::new("Cache-Control", PRIVATE_NO_STORE));
             }
             Ok(Plan::new(offload.status, headers, Body::Empty))
         }
