@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::backend::{Backend, BackendKind, BackendRules, CustomBackend, Delivery, Offload};
 use crate::config::Config;
 use crate::confine::ResolvedFile;
-use crate::disposition::{content_disposition_of_saved, content_type_for_name, saved_name};
+use crate::disposition::{content_type_for_name, saved_name_and_disposition};
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
 use crate::error::{ConfigError, Error};
@@ -70,7 +70,7 @@ pub fn plan_resolved(
 ) -> Result<Plan, Error> {
     let backend = effective_backend(config, request);
     let download_name = download_name(request, &file);
-    let saved = saved_name(&download_name);
+    let (saved, disposition) = saved_name_and_disposition(request.disposition, &download_name);
     let content_type: Cow<'static, str> = match &request.content_type {
         Some(ct) => {
             let ct = ct.as_ref();
@@ -80,7 +80,6 @@ pub fn plan_resolved(
         // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
         None => content_type_for_name(&saved),
     };
-    let disposition = content_disposition_of_saved(request.disposition, &saved);
     drop(saved);
 
     if config.check_object_store(backend)?
@@ -137,7 +136,9 @@ pub fn plan_resolved(
             };
             let mut headers = Vec::with_capacity(3 + extras.len());
             headers.push(Header::new(offload.header, value));
-            headers.extend(extras);
+            if !extras.is_empty() {
+                headers.extend(extras);
+            }
             // A static content type is neither copied nor freed; the disposition (of its
             // exact length for the usual name) is taken over as it is.
             headers.push(Header::new("Content-Type", content_type));
