@@ -18,7 +18,7 @@
 //! goes back to actix's pool and the next response takes it from there (and drops the previous
 //! header values). Kept until the end of a batch instead, the responses drained that pool of
 //! 128 heads, and every response then paid for a new head and header map, the first touch of
-//! fresh heap pages included (150–180 ns of the 550–680 ns measured), which no server pays.
+//! fresh heap pages included (145–180 ns of the 550–680 ns measured), which no server pays.
 
 use std::hint::black_box;
 
