@@ -15,6 +15,11 @@
 //! - `GET /checked/{name}`: the same under `#[protected_file(check = ...)]`, which resolves
 //!   the file before the check and sends the file checked.
 //!
+//! Every route with a parameter is in its own scope: actix finds the scope by its static
+//! prefix and matches one pattern (a regex) only. Registered side by side instead, the routes
+//! were tried in order, and each pattern tried before the right one cost a failed regex match
+//! (`/checked` paid three, `/bare/{name}` none).
+//!
 //! `scripts/bench-offload` drives it with `wrk`; the results are in `BENCHMARKS.md`.
 
 use std::io;
@@ -29,18 +34,18 @@ async fn bare() -> HttpResponse {
 }
 
 /// The bare handler behind the same kind of route: a path parameter extracted, nothing done.
-#[get("/bare/{name}")]
+#[get("/{name}")]
 async fn bare_path(name: web::Path<String>) -> HttpResponse {
     drop(name);
     HttpResponse::Ok().finish()
 }
 
-#[get("/sendfile/{name}")]
+#[get("/{name}")]
 async fn sendfile(name: web::Path<String>) -> SendFile {
     SendFile::new(name.into_inner())
 }
 
-#[get("/allowed/{name}")]
+#[get("/{name}")]
 #[protected_file(allow = !name.is_empty())]
 async fn allowed(name: web::Path<String>) -> SendFile {
     SendFile::new(name.into_inner())
@@ -50,7 +55,7 @@ async fn may_read(_req: &HttpRequest, file: &ResolvedSendFile) -> bool {
     !file.relative_path().as_os_str().is_empty()
 }
 
-#[get("/checked/{name}")]
+#[get("/{name}")]
 #[protected_file(check = may_read)]
 async fn checked(name: web::Path<String>) -> SendFile {
     SendFile::new(name.into_inner())
@@ -89,10 +94,10 @@ async fn main() -> io::Result<()> {
         App::new()
             .app_data(config.clone())
             .service(bare)
-            .service(bare_path)
-            .service(sendfile)
-            .service(allowed)
-            .service(checked)
+            .service(web::scope("/bare").service(bare_path))
+            .service(web::scope("/sendfile").service(sendfile))
+            .service(web::scope("/allowed").service(allowed))
+            .service(web::scope("/checked").service(checked))
     })
     .workers(workers)
     .bind(("127.0.0.1", port))?

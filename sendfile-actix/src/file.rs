@@ -695,7 +695,7 @@ fn plan_to_response(plan: Plan, limits: impl FnOnce() -> StreamLimits) -> HttpRe
         // The core checked every value; a failure here is a bug, answered as a 500.
         let (Some(name), Ok(value)) = (
             header_name(&h.name),
-            HeaderValue::from_maybe_shared(bytes::Bytes::from(h.value)),
+            HeaderValue::from_maybe_shared(h.value.into_bytes()),
         ) else {
             let err = SendFileError::from(sendfile_core::Error::InvalidHeader {
                 name: h.name.to_string(),

@@ -10,7 +10,7 @@ use crate::confine::{Access, ResolvedFile};
 use crate::encode::{check_header_value, percent_encode_into, percent_escaped};
 use crate::engine::Method;
 use crate::error::{ConfigError, Error};
-use crate::header::Header;
+use crate::header::{Header, HeaderBytes};
 use crate::object::ObjectRequest;
 use crate::url::UrlPrefix;
 
@@ -171,7 +171,7 @@ impl Offload {
 
     /// A redirect to `location` (the planner adds `Cache-Control: private, no-store` unless a
     /// Cache-Control is given).
-    pub fn redirect(status: u16, location: impl Into<Vec<u8>>) -> Self {
+    pub fn redirect(status: u16, location: impl Into<HeaderBytes>) -> Self {
         Offload {
             status,
             headers: vec![Header::new("Location", location)],
@@ -474,17 +474,23 @@ impl OffloadRules {
             Target::Url => 0,
             Target::AbsolutePath => escaped(head),
         };
+        let relative_escaped = escaped(relative);
         let mut out =
-            Vec::with_capacity(head.len() + head_escaped + 1 + relative.len() + escaped(relative));
+            Vec::with_capacity(head.len() + head_escaped + 1 + relative.len() + relative_escaped);
+        // A part without a byte to escape (the usual name) is copied at once.
+        let encode = |out: &mut Vec<u8>, bytes: &[u8], escaped: usize| {
+            if escaped == 0 {
+                out.extend_from_slice(bytes);
+            } else {
+                percent_encode_into(out, bytes);
+            }
+        };
         match self.encoding {
             Encoding::Percent => {
-                match self.target {
-                    // The URL prefix needs no encoding (`UrlPrefix::parse`).
-                    Target::Url => out.extend_from_slice(head),
-                    Target::AbsolutePath => percent_encode_into(&mut out, head),
-                }
+                // The URL prefix needs no encoding (`UrlPrefix::parse`).
+                encode(&mut out, head, head_escaped);
                 out.push(b'/');
-                percent_encode_into(&mut out, relative);
+                encode(&mut out, relative, relative_escaped);
                 Ok(out)
             }
             Encoding::Raw => {

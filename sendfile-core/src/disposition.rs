@@ -120,13 +120,22 @@ fn is_attr_char(byte: u8) -> bool {
         )
 }
 
+/// Whether `byte` stands as is in the ASCII fallback wherever it is: printable ASCII other
+/// than `"` and `\\` (escaped), `%` (replaced) and `?` (replaced after `=`).
+fn is_plain_fallback(byte: u8) -> bool {
+    (b' '..=b'~').contains(&byte) && !matches!(byte, b'"' | b'\\' | b'%' | b'?')
+}
+
+/// What `; filename="` and the closing quote add to the disposition type and a plain name.
+const PLAIN_EXTRA: usize = "; filename=\"\"".len();
+
 /// Appends the ASCII fallback form of the cleaned name `clean` (without the quotes).
 fn push_fallback(out: &mut String, clean: &str) {
     // The usual name is printable ASCII without a character to escape or replace: copied at
     // once, up to the first that is not.
     let plain = clean
         .bytes()
-        .position(|b| !(b' '..=b'~').contains(&b) || matches!(b, b'"' | b'\\' | b'%' | b'?'))
+        .position(|b| !is_plain_fallback(b))
         .unwrap_or(clean.len());
     out.push_str(&clean[..plain]);
     // Whether the last character written is `=`: a `?` after it would start an RFC 2047
@@ -188,6 +197,12 @@ pub fn content_disposition(kind: DispositionType, filename: &str) -> String {
 
 /// [`content_disposition`] for a name [`saved_name`] already returned (it is idempotent).
 pub(crate) fn content_disposition_of_saved(kind: DispositionType, name: &str) -> String {
+    // The usual name is its own fallback, printable ASCII with nothing to escape or replace:
+    // `kind; filename="name"`, written into a buffer of its exact length (which an adapter
+    // takes over as it is).
+    if name.bytes().all(is_plain_fallback) && blank_stem(name).is_none() {
+        return plain_disposition(kind, name);
+    }
     let mut out = String::with_capacity(kind.as_str().len() + 16 + name.len() * 4);
     out.push_str(kind.as_str());
     out.push_str("; filename=\"");
@@ -212,6 +227,35 @@ pub(crate) fn content_disposition_of_saved(kind: DispositionType, name: &str) ->
         }
     }
     out
+}
+
+/// `kind; filename="name"` for a name that is its own fallback, in a buffer of its exact
+/// length (which an adapter takes over as it is).
+fn plain_disposition(kind: DispositionType, name: &str) -> String {
+    let kind = kind.as_str();
+    let mut out = String::with_capacity(kind.len() + PLAIN_EXTRA + name.len());
+    out.push_str(kind);
+    out.push_str("; filename=\"");
+    out.push_str(name);
+    out.push('"');
+    out
+}
+
+/// [`saved_name`] and [`content_disposition_of_saved`] at once. The usual name (printable
+/// ASCII with nothing to replace, escape or substitute) is its own saved name: one pass over
+/// its bytes settles both.
+pub(crate) fn saved_name_and_disposition(
+    kind: DispositionType,
+    filename: &str,
+) -> (Cow<'_, str>, String) {
+    // `/` is the one plain byte that cleaning replaces.
+    if filename.bytes().all(|b| is_plain_fallback(b) && b != b'/') && blank_stem(filename).is_none()
+    {
+        return (Cow::Borrowed(filename), plain_disposition(kind, filename));
+    }
+    let saved = saved_name(filename);
+    let disposition = content_disposition_of_saved(kind, &saved);
+    (saved, disposition)
 }
 
 /// The name under which a browser that reads `filename*` saves `filename`: the name cleaned of
@@ -416,6 +460,19 @@ mod tests {
     use crate::encode::{check_header_value, percent_decode};
 
     proptest! {
+        /// The one-pass form gives what the two steps give, for the usual names (the fast
+        /// path) and for any other.
+        #[test]
+        fn saved_name_and_disposition_at_once_is_both_steps(
+            name in prop_oneof!["[ -~]{0,12}", any::<String>()],
+            attachment in any::<bool>(),
+        ) {
+            let kind = if attachment { DispositionType::Attachment } else { DispositionType::Inline };
+            let (saved, disposition) = saved_name_and_disposition(kind, &name);
+            prop_assert_eq!(&saved, &saved_name(&name));
+            prop_assert_eq!(disposition, content_disposition(kind, &name));
+        }
+
         #[test]
         fn the_type_of_a_name_is_the_type_of_its_path(
             name in "[a-zA-Z. _-]{0,6}(\\.[a-zA-Z0-9]{0,5}){0,2}",

@@ -49,7 +49,7 @@ pub use config::{Config, ConfigBuilder, Source};
 pub use confine::{Access, FileState, OpenFile, ResolvedFile, Root};
 pub use disposition::DispositionType;
 pub use error::{ConfigError, Error, NotFoundReason, Overload};
-pub use header::Header;
+pub use header::{Header, HeaderBytes};
 pub use meta::FileMeta;
 pub use planner::{effective_backend, plan, plan_resolved, resolve};
 pub use request::FileRequest;

@@ -6,7 +6,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
-use crate::header::Header;
+use crate::header::{Header, HeaderBytes};
 
 /// `X-Accel-Limit-Rate`: the speed limit for this download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,10 @@ impl NginxOptions {
             headers.push(Header::new(LIMIT_RATE, value));
         }
         if let Some(buffering) = self.buffering {
-            headers.push(Header::new(BUFFERING, if buffering { "yes" } else { "no" }));
+            headers.push(Header::new(
+                BUFFERING,
+                HeaderBytes::from_static(if buffering { "yes" } else { "no" }),
+            ));
         }
         if let Some(charset) = &self.charset {
             if !is_token(charset) {
@@ -214,7 +217,12 @@ mod tests {
             .headers()
             .unwrap()
             .into_iter()
-            .map(|h| (h.name.into_owned(), String::from_utf8(h.value).unwrap()))
+            .map(|h| {
+                (
+                    h.name.into_owned(),
+                    String::from_utf8(h.value.to_vec()).unwrap(),
+                )
+            })
             .collect()
     }
 

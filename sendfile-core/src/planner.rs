@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use crate::backend::{Backend, BackendKind, BackendRules, CustomBackend, Delivery, Offload};
 use crate::config::Config;
 use crate::confine::ResolvedFile;
-use crate::disposition::{content_disposition_of_saved, content_type_for_name, saved_name};
+use crate::disposition::{content_type_for_name, saved_name_and_disposition};
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
 use crate::error::{ConfigError, Error};
-use crate::header::Header;
+use crate::header::{Header, HeaderBytes};
 use crate::object::{ObjectRequest, ObjectStore};
 use crate::request::FileRequest;
 use crate::response::{Body, Plan};
@@ -68,7 +68,7 @@ pub fn plan_resolved(
 ) -> Result<Plan, Error> {
     let backend = effective_backend(config, request);
     let download_name = download_name(request, &file);
-    let saved = saved_name(&download_name);
+    let (saved, disposition) = saved_name_and_disposition(request.disposition, &download_name);
     let content_type: Cow<'static, str> = match &request.content_type {
         Some(ct) => {
             let ct = ct.as_ref();
@@ -78,7 +78,6 @@ pub fn plan_resolved(
         // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
         None => content_type_for_name(&saved),
     };
-    let disposition = content_disposition_of_saved(request.disposition, &saved);
     drop(saved);
 
     config.check_backend(backend)?;
@@ -96,7 +95,7 @@ pub fn plan_resolved(
     }
     let presentation = |capacity: usize| {
         let mut headers = Vec::with_capacity(capacity + 2);
-        headers.push(Header::new("Content-Type", content_type.as_bytes()));
+        headers.push(Header::new("Content-Type", content_type.clone()));
         headers.push(Header::new("Content-Disposition", disposition.clone()));
         headers
     };
@@ -134,8 +133,12 @@ pub fn plan_resolved(
             };
             let mut headers = Vec::with_capacity(3 + extras.len());
             headers.push(Header::new(offload.header, value));
-            headers.extend(extras);
-            headers.push(Header::new("Content-Type", String::from(content_type)));
+            if !extras.is_empty() {
+                headers.extend(extras);
+            }
+            // A static content type is neither copied nor freed; the disposition (of its
+            // exact length for the usual name) is taken over as it is.
+            headers.push(Header::new("Content-Type", content_type));
             headers.push(Header::new("Content-Disposition", disposition));
             Ok(Plan::new(200, headers, Body::Empty))
         }
@@ -181,7 +184,10 @@ fn plan_in_process(
         headers.clear();
     }
     if let Some(encoding) = request.content_encoding.filter(|_| representation) {
-        headers.push(Header::new("Content-Encoding", encoding.as_str()));
+        headers.push(Header::new(
+            "Content-Encoding",
+            HeaderBytes::from_static(encoding.as_str()),
+        ));
     }
     for h in decision.headers {
         if h.name.eq_ignore_ascii_case("Content-Type") {
@@ -190,7 +196,10 @@ fn plan_in_process(
         headers.push(h);
     }
     if no_store {
-        headers.push(Header::new("Cache-Control", "no-store"));
+        headers.push(Header::new(
+            "Cache-Control",
+            HeaderBytes::from_static("no-store"),
+        ));
     }
     let body = match (decision.body, decision.content_length) {
         (BodyPlan::Segments { segments, len }, _) => Body::File {
@@ -260,7 +269,7 @@ fn plan_object(
                 307,
                 vec![
                     Header::new("Location", location),
-                    Header::new("Cache-Control", "private, no-store"),
+                    Header::new("Cache-Control", PRIVATE_NO_STORE),
                 ],
                 Body::Empty,
             ))
@@ -293,6 +302,9 @@ fn plan_object(
         ))),
     }
 }
+
+/// The Cache-Control of a redirect, which no cache may keep (its URL expires).
+const PRIVATE_NO_STORE: HeaderBytes = HeaderBytes::from_static("private, no-store");
 
 /// A custom backend's answer, checked: `200` with at least one header (plus Content-Type and
 /// Content-Disposition), or a redirect with a `Location` (plus `Cache-Control: private,
@@ -338,7 +350,7 @@ fn finish_custom(
                 .iter()
                 .any(|h| h.name.eq_ignore_ascii_case("Cache-Control"))
             {
-                headers.push(Header::new("Cache-Control", "private, no-store"));
+                headers.push(Header::new("Cache-Control", PRIVATE_NO_STORE));
             }
             Ok(Plan::new(offload.status, headers, Body::Empty))
         }

@@ -61,7 +61,12 @@ impl Root {
 /// Normalises a path below the root lexically: `.` dropped, `..` pops, and climbing above the
 /// root is refused. The root itself is a directory.
 pub(super) fn normalise_relative(below: &Path) -> Result<PathBuf, NotFoundReason> {
-    let mut out = PathBuf::new();
+    // The usual request is already normal: copied at once, not rebuilt component by component
+    // (growing the buffer as it goes).
+    if is_normal_relative(below) {
+        return Ok(below.to_path_buf());
+    }
+    let mut out = PathBuf::with_capacity(below.as_os_str().len());
     for c in below.components() {
         match c {
             Component::Normal(name) => out.push(name),
@@ -80,6 +85,24 @@ pub(super) fn normalise_relative(below: &Path) -> Result<PathBuf, NotFoundReason
         return Err(NotFoundReason::Directory);
     }
     Ok(out)
+}
+
+/// Whether `path` is what [`normalise_relative`] makes of it: normal components joined by
+/// single `/`, no `.` or `..`, no leading or trailing `/`.
+#[cfg(unix)]
+fn is_normal_relative(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    !bytes.is_empty()
+        && bytes
+            .split(|&b| b == b'/')
+            .all(|name| !name.is_empty() && name != b"." && name != b"..")
+}
+
+/// Whether `path` is what [`normalise_relative`] makes of it (never assumed off Unix).
+#[cfg(not(unix))]
+fn is_normal_relative(_: &Path) -> bool {
+    false
 }
 
 /// With symlinks refused: no component of `below`, walked from the root as written (`..` pops
@@ -108,4 +131,45 @@ pub(super) fn refuse_links_on(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The usual path is copied as it is (the fast path); every other form is rebuilt from its
+    /// components, and both give the same as before.
+    #[test]
+    fn normal_paths_are_copied_and_the_others_rebuilt() {
+        use NotFoundReason::{Directory, OutsideRoot};
+        let cases: [(&str, bool, Result<&str, NotFoundReason>); 16] = [
+            ("a", true, Ok("a")),
+            ("a/b/c.pdf", true, Ok("a/b/c.pdf")),
+            ("...", true, Ok("...")),
+            ("a/.b/..c/c..", true, Ok("a/.b/..c/c..")),
+            ("a//b", false, Ok("a/b")),
+            ("a/", false, Ok("a")),
+            ("./a", false, Ok("a")),
+            ("a/./b", false, Ok("a/b")),
+            ("a/../b", false, Ok("b")),
+            ("a/b/..", false, Ok("a")),
+            ("a/..", false, Err(Directory)),
+            (".", false, Err(Directory)),
+            ("./", false, Err(Directory)),
+            ("..", false, Err(OutsideRoot)),
+            ("a/../..", false, Err(OutsideRoot)),
+            ("/a", false, Err(OutsideRoot)),
+        ];
+        for (input, normal, expected) in cases {
+            let path = Path::new(input);
+            if cfg!(unix) {
+                assert_eq!(is_normal_relative(path), normal, "{input:?}");
+            }
+            assert_eq!(
+                normalise_relative(path),
+                expected.map(PathBuf::from),
+                "{input:?}"
+            );
+        }
+    }
 }

@@ -355,7 +355,11 @@ impl Root {
     /// The part of `requested` below the root: `requested` itself when relative, or what follows
     /// the configured or the real root when absolute (`None` when it is not below either).
     fn below_root<'a>(&self, requested: &'a Path) -> Option<&'a Path> {
-        if !requested.has_root() && requested.components().all(is_relative_component) {
+        // On Unix a path without a root has only relative components (no prefixes there): the
+        // components are not walked.
+        if !requested.has_root()
+            && (cfg!(unix) || requested.components().all(is_relative_component))
+        {
             return Some(requested);
         }
         requested

@@ -124,7 +124,11 @@ impl ResolvedFile {
                 .rsplit(|&b| b == b'/')
                 .next()
                 .filter(|n| !n.is_empty())?;
-            Some(String::from_utf8_lossy(name))
+            // Checked first: UTF-8 validation is much cheaper than the lossy decoding.
+            Some(match std::str::from_utf8(name) {
+                Ok(name) => std::borrow::Cow::Borrowed(name),
+                Err(_) => String::from_utf8_lossy(name),
+            })
         }
         #[cfg(not(unix))]
         {

@@ -63,7 +63,7 @@ use etag::{if_match, if_none_match_matches, if_range_matches};
 use multipart::{multipart, new_boundary, part_content_type};
 use ranges::{Ranges, parse_ranges};
 
-use crate::header::Header;
+use crate::header::{Header, HeaderBytes};
 use crate::meta::FileMeta;
 
 /// The request method, as far as the engine cares.
@@ -329,11 +329,11 @@ pub fn evaluate(
     };
 
     // 4. Build the response.
-    let accept_ranges: &[u8] = if limits.max_ranges > 0 {
-        b"bytes"
+    let accept_ranges = HeaderBytes::from_static(if limits.max_ranges > 0 {
+        "bytes"
     } else {
-        b"none"
-    };
+        "none"
+    });
     let mut headers = vec![Header::new("Accept-Ranges", accept_ranges)];
     headers.extend(validators(&etag, last_modified.as_deref()));
     let (status, segments) = match outcome {
