@@ -23,7 +23,6 @@
 //! `scripts/bench-offload` drives it with `wrk`; the results are in `BENCHMARKS.md`.
 
 use std::io;
-use std::path::PathBuf;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, get, web};
 use sendfile_actix::{Backend, ResolvedSendFile, SendFile, SendFileConfig, protected_file};
@@ -61,23 +60,12 @@ async fn checked(name: web::Path<String>) -> SendFile {
     SendFile::new(name.into_inner())
 }
 
+#[path = "support/bench_args.rs"]
+mod bench_args;
+
 #[actix_web::main]
 async fn main() -> io::Result<()> {
-    let mut args = std::env::args_os().skip(1);
-    let root = PathBuf::from(args.next().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "usage: bench_offload <root> [port]",
-        )
-    })?);
-    let port: u16 = match args.next().map(|p| p.into_string()) {
-        Some(Ok(p)) => p.parse().map_err(io::Error::other)?,
-        Some(Err(_)) => return Err(io::Error::other("the port is not UTF-8")),
-        None => std::env::var("BENCH_PORT")
-            .ok()
-            .map_or(Ok(8089), |p| p.parse())
-            .map_err(io::Error::other)?,
-    };
+    let (root, port) = bench_args::root_and_port("bench_offload", 8089)?;
     std::fs::create_dir_all(&root)?;
     std::fs::write(root.join("1k.bin"), vec![b'x'; 1024])?;
     let root = std::fs::canonicalize(&root)?;

@@ -107,23 +107,12 @@ fn create_files(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
+#[path = "support/bench_args.rs"]
+mod bench_args;
+
 #[actix_web::main]
 async fn main() -> io::Result<()> {
-    let mut args = std::env::args_os().skip(1);
-    let root = PathBuf::from(args.next().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "usage: bench_server <root> [port]",
-        )
-    })?);
-    let port: u16 = match args.next().map(|p| p.into_string()) {
-        Some(Ok(p)) => p.parse().map_err(io::Error::other)?,
-        Some(Err(_)) => return Err(io::Error::other("the port is not UTF-8")),
-        None => std::env::var("BENCH_PORT")
-            .ok()
-            .map_or(Ok(8088), |p| p.parse())
-            .map_err(io::Error::other)?,
-    };
+    let (root, port) = bench_args::root_and_port("bench_server", 8088)?;
     create_files(&root)?;
     let root = std::fs::canonicalize(&root)?;
 
