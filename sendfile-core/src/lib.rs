@@ -15,6 +15,7 @@
 //! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
 //! - [`doctor`]: checks through the real front server that offloading works.
 //! - [`deploy`]: the front server's configuration, generated from a [`Config`].
+//! - [`zip`]: the format of streamed ZIP archives, and nginx mod_zip's manifest.
 //! - [`plan()`]: all of it together, from a [`Config`] and a [`FileRequest`] to a [`Plan`].
 //!
 //! No type of any HTTP framework appears in this API: adapters translate.
@@ -42,6 +43,7 @@ pub mod s3;
 mod streams;
 mod url;
 mod watch;
+pub mod zip;
 
 pub use backend::{BACKEND_NAMES, Backend, CustomBackend, Offload};
 pub use coding::ContentCoding;
