@@ -539,20 +539,28 @@ fn respond(
 ) -> HttpResponse<BoxBody> {
     match plan(req, request, file) {
         Ok((plan, config, permit)) => plan_to_response(plan, || StreamLimits {
-            send_timeout: config.core().send_timeout_duration(),
-            // For the log line of a send timeout, as nginx writes it.
-            request: permit.as_ref().map(|_| {
-                let peer = req
-                    .peer_addr()
-                    .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-                format!("client: {peer}, request: \"GET {}\"", req.path())
-            }),
-            conn: req
-                .conn_data::<crate::limits::ConnProgress>()
-                .map(|c| std::rc::Rc::clone(&c.0)),
             permit,
+            ..stream_limits(req, config)
         }),
         Err(err) => err.into_response_for(req),
+    }
+}
+
+/// The limits of a stream answering `req`, without a place under `SENDFILE_MAX_STREAMS`.
+pub(crate) fn stream_limits(req: &HttpRequest, config: &SendFileConfig) -> StreamLimits {
+    StreamLimits {
+        send_timeout: config.core().send_timeout_duration(),
+        // For the log line of a send timeout, as nginx writes it.
+        request: Some({
+            let peer = req
+                .peer_addr()
+                .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+            format!("client: {peer}, request: \"GET {}\"", req.path())
+        }),
+        conn: req
+            .conn_data::<crate::limits::ConnProgress>()
+            .map(|c| std::rc::Rc::clone(&c.0)),
+        permit: None,
     }
 }
 
@@ -728,7 +736,7 @@ fn plan_to_response(plan: Plan, limits: impl FnOnce() -> StreamLimits) -> HttpRe
 
 /// A stream that ends at once: the body of a HEAD response, whose length is announced but
 /// never sent.
-struct EmptyStream;
+pub(crate) struct EmptyStream;
 
 impl futures_core::Stream for EmptyStream {
     type Item = Result<bytes::Bytes, actix_web::Error>;

@@ -7,6 +7,7 @@
 #![doc = include_str!("docs/security.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod archive;
 mod body;
 mod config;
 mod denied;
@@ -19,6 +20,7 @@ pub mod test;
 pub mod doctor;
 pub mod protected;
 
+pub use archive::{Archive, DEFAULT_MAX_FILES, ResolvedArchive};
 pub use config::{SendFileConfig, SendFileConfigBuilder};
 pub use denied::DeniedStatus;
 pub use error::SendFileError;

@@ -7,6 +7,7 @@
 //! - [`http`]: a raw HTTP/1.1 client that shows exactly what the server sent.
 //! - [`fixture`]: the tree of hostile file names the tests serve.
 //! - [`race`]: the symlink-swap race, and a tree whose root sits below a symlink.
+//! - [`readers`]: independent ZIP readers run on an archive.
 //! - [`store`]: an S3-compatible store (s3s-fs) on a free loopback port, and uploads to it.
 
 pub mod app;
@@ -14,4 +15,5 @@ pub mod fixture;
 pub mod front;
 pub mod http;
 pub mod race;
+pub mod readers;
 pub mod store;
