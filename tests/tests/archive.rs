@@ -99,7 +99,9 @@ async fn drain(res: ServiceResponse, mut out: Option<&mut fs::File>) -> Received
             }
             Some(Ok(bytes)) => {
                 if let Some(file) = out.as_deref_mut() {
-                    if bytes.iter().all(|&b| b == 0) {
+                    // Compared by slices (memcmp): fast in a debug build too.
+                    const ZEROS: [u8; 4096] = [0; 4096];
+                    if bytes.chunks(ZEROS.len()).all(|c| c == &ZEROS[..c.len()]) {
                         file.seek(SeekFrom::Current(bytes.len() as i64)).unwrap();
                     } else {
                         file.write_all(&bytes).unwrap();
@@ -261,7 +263,7 @@ async fn a_file_over_4_gib_is_zip64_and_read_back() {
     let app = service(simple(&root)).await;
     let path = download(&app, "/archive/public/big", dir.path()).await;
     let names = vec!["huge.bin".to_owned(), "small.txt".to_owned()];
-    readers::check_all(
+    readers::check_large(
         &path,
         &names,
         &[("small.txt".to_owned(), b"after the big one".to_vec())],
@@ -277,11 +279,10 @@ async fn seventy_thousand_entries_are_zip64_and_read_back() {
     let mut names = Vec::with_capacity(70_000);
     for i in 0..70_000u32 {
         let name = format!("f{i:05}");
-        fs::write(
-            files.join(&name),
-            if i % 1000 == 0 { name.as_bytes() } else { b"" },
-        )
-        .unwrap();
+        let mut file = fs::File::create(files.join(&name)).unwrap();
+        if i % 1000 == 0 {
+            file.write_all(name.as_bytes()).unwrap();
+        }
         names.push(name);
     }
     let app = service(simple(&root)).await;
