@@ -9,6 +9,9 @@
 //!   checked twice: on the requested name before anything is touched, and on the resolved file
 //!   (symlinks followed) before it is sent, so a link in `public/` to a private file is refused.
 //!
+//! - `GET /archive/{directory}` answers a ZIP of the directory's files the user may read
+//!   ([`archive`]): "Download all".
+//!
 //! [`deploy`] holds the front-server configurations generated for it (`print-config`).
 //!
 //! The files live below the configured root: `public/...` for everyone, `users/<name>/...`
@@ -32,6 +35,7 @@
 //! # });
 //! ```
 
+pub mod archive;
 pub mod deploy;
 pub mod page;
 
@@ -110,7 +114,8 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Registers `GET /`, `POST /sign-in`, `POST /sign-out`, `GET /download/{path}` and the
+/// Registers `GET /`, `POST /sign-in`, `POST /sign-out`, `GET /download/{path}`,
+/// `GET /archive/{directory}` ([`archive`]) and the
 /// doctor's routes ([`sendfile_actix::doctor::configure`]). The app must also carry a
 /// [`SendFileConfig`](sendfile_actix::SendFileConfig) as app data.
 ///
@@ -140,6 +145,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .wrap(page::session_middleware())
                 .route(web::get().to(download))
                 .route(web::head().to(download)),
+        )
+        .service(
+            web::resource("/archive/{dir:.*}")
+                .wrap(page::session_middleware())
+                .route(web::get().to(archive::download_all))
+                .route(web::head().to(archive::download_all)),
         );
 }
 

@@ -106,6 +106,13 @@ pub(crate) async fn index(
         escape_html(user.name)
     );
     let in_bucket = config.is_some_and(|c| c.core().store().is_some());
+    if !files.is_empty() {
+        let areas = [
+            ("public".to_owned(), "Everyone"),
+            (format!("users/{}", user.name), "Only you"),
+        ];
+        body.push_str(&crate::archive::buttons(&areas));
+    }
     if files.is_empty() && in_bucket {
         // Listing a bucket would need a request to the store.
         body.push_str("<p class=\"empty\">The files are in a bucket; try <a href=\"/download/public/welcome.txt\">public/welcome.txt</a>.</p>\n");
@@ -233,6 +240,8 @@ td.name{font-weight:600;word-break:break-word}
 td.area,footer,.hint{color:var(--muted)}
 .num{text-align:right;white-space:nowrap}
 a.button,button{display:inline-block;font:inherit;font-size:.9rem;padding:.35rem .8rem;border-radius:.45rem;border:1px solid var(--accent);background:var(--accent);color:#fff;text-decoration:none;cursor:pointer}
+nav.download-all{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:.75rem}
+a.download-all{font-size:.9rem;padding:.35rem .8rem;border-radius:.45rem;border:1px solid var(--accent);color:var(--accent);text-decoration:none}
 form.sign-out button{background:transparent;color:var(--accent)}
 form.sign-in{display:grid;gap:.75rem;max-width:22rem}
 label{display:grid;gap:.25rem;font-size:.9rem}
