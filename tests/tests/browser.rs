@@ -85,10 +85,13 @@ impl Browser {
             .expect("a ws:// URL")
             .to_owned();
         let stream = TcpStream::connect(&addr).unwrap();
-        stream
+        // The handshake waits as long as anything else (a short timeout interrupts it on a
+        // loaded machine); reads afterwards poll.
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let (ws, _) = tungstenite::client::client(url.as_str(), stream).expect("websocket");
+        ws.get_ref()
             .set_read_timeout(Some(Duration::from_millis(500)))
             .unwrap();
-        let (ws, _) = tungstenite::client::client(url.as_str(), stream).expect("websocket");
         Browser {
             child,
             _profile: profile,
@@ -374,4 +377,111 @@ fn the_page_renders_signs_in_and_downloads_with_the_intended_names() {
         b.eval(&s, "[!!document.querySelector('form.sign-in'), document.querySelectorAll('a.button').length]"),
         json!([true, 0])
     );
+}
+
+#[test]
+fn download_all_buttons_save_zip_archives_of_each_area() {
+    if !Path::new(CHROMIUM).exists() {
+        assert!(
+            !front::is_ci(),
+            "{CHROMIUM} not found; apt-get install chromium (CI=true: a missing browser fails the run)"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping the browser test: {CHROMIUM} not found; apt-get install chromium"
+        );
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    protected_downloads::create_sample_tree(root.path()).unwrap();
+    let app = RunningApp::start(
+        SendFileConfig::builder(Backend::Simple)
+            .root(root.path())
+            .build()
+            .unwrap(),
+        false,
+    )
+    .unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    let mut b = Browser::launch();
+    let target = b.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+    let attached = b.call(
+        None,
+        "Target.attachToTarget",
+        json!({"targetId": target["targetId"], "flatten": true}),
+    );
+    let s = attached["sessionId"].as_str().unwrap().to_owned();
+    b.call(
+        None,
+        "Browser.setDownloadBehavior",
+        json!({"behavior": "allow", "downloadPath": downloads.path(), "eventsEnabled": true}),
+    );
+    b.call(Some(&s), "Page.enable", json!({}));
+    b.call(
+        Some(&s),
+        "Page.navigate",
+        json!({"url": format!("http://{}/", app.addr)}),
+    );
+    b.event("Page.loadEventFired", |_| true);
+    // Signed in as alice with the form: the session cookie goes with the downloads.
+    b.navigate_by(
+        &s,
+        "document.querySelector('input[name=name]').value = 'alice';\
+         document.querySelector('input[name=password]').value = 'wonderland';\
+         document.querySelector('form.sign-in button').click(); true",
+    );
+    // The page has settled: its buttons are laid out and visible.
+    let buttons = b.eval(
+        &s,
+        "JSON.stringify([...document.querySelectorAll('a.download-all')]\
+           .filter(a => a.getBoundingClientRect().height > 10)\
+           .map(a => a.getAttribute('href')))",
+    );
+    assert_eq!(
+        buttons,
+        json!("[\"/archive/public\",\"/archive/users/alice\"]")
+    );
+    for (href, saved, names) in [
+        (
+            "/archive/public",
+            "public.zip",
+            vec!["handbook.html", "price list 2026.pdf", "welcome.txt"],
+        ),
+        (
+            "/archive/users/alice",
+            "alice.zip",
+            vec!["notes.txt", "r\u{e9}sum\u{e9} 2026.txt"],
+        ),
+    ] {
+        assert_eq!(
+            b.eval(
+                &s,
+                &format!("(() => {{ const a = document.querySelector('a.download-all[href=\"{href}\"]'); a.click(); return !!a; }})()"),
+            ),
+            json!(true)
+        );
+        let begin = b.event("Browser.downloadWillBegin", |p| {
+            p["url"].as_str().is_some_and(|u| u.ends_with(href))
+        });
+        assert_eq!(begin["suggestedFilename"], json!(saved), "{begin}");
+        let guid = begin["guid"].clone();
+        let done = b.event("Browser.downloadProgress", |p| {
+            p["guid"] == guid && p["state"] != json!("inProgress")
+        });
+        assert_eq!(done["state"], json!("completed"), "{done}");
+        let bytes = downloaded(downloads.path(), saved);
+        assert_eq!(&bytes[..4], b"PK\x03\x04");
+        let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+        let contents: Vec<(String, Vec<u8>)> = names
+            .iter()
+            .map(|n| {
+                let dir = href.trim_start_matches("/archive/");
+                (
+                    n.clone(),
+                    std::fs::read(root.path().join(dir).join(n)).unwrap(),
+                )
+            })
+            .collect();
+        sendfile_e2e::readers::python(&downloads.path().join(saved), &names, &contents, true);
+    }
 }
