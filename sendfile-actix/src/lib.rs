@@ -3,6 +3,7 @@
 #![doc = include_str!("docs/permissions.md")]
 #![doc = include_str!("docs/object-storage.md")]
 #![doc = include_str!("docs/in-process.md")]
+#![doc = include_str!("docs/archives.md")]
 #![doc = include_str!("docs/front-servers.md")]
 #![doc = include_str!("docs/security.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]

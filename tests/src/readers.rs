@@ -2,6 +2,7 @@
 //! `bsdtar -tf`, 7-Zip's `t` and Python's `zipfile`. Each must accept the archive, list
 //! exactly the expected names and (7-Zip, unzip, Python) check every CRC-32.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -12,7 +13,10 @@ fn missing(reader: &str, package: &str) -> bool {
             "{reader} not found: apt-get install -y {package} (CI=true: a missing reader fails the run)"
         );
     }
-    eprintln!("zip readers: {reader} not found (apt-get install -y {package}); skipped");
+    let _ = writeln!(
+        std::io::stderr(),
+        "zip readers: {reader} not found (apt-get install -y {package}); skipped"
+    );
     true
 }
 

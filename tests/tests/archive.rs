@@ -313,12 +313,12 @@ async fn a_file_changing_under_the_stream_breaks_the_download() {
                     .open(d.join("a.bin"))
                     .unwrap()
                     .set_len(10)
-                    .unwrap()
+                    .unwrap();
             }) as fn(&Path),
         ),
         // The next file rewritten in place before its turn: size and time differ.
         ("rewritten", |d: &Path| {
-            fs::write(d.join("b.bin"), vec![3u8; 10]).unwrap()
+            fs::write(d.join("b.bin"), vec![3u8; 10]).unwrap();
         }),
         // The next file replaced by another one of the same size.
         ("replaced", |d: &Path| {
