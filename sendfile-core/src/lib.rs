@@ -35,6 +35,7 @@ mod meta;
 pub mod nginx;
 pub mod object;
 mod planner;
+mod probe_files;
 mod request;
 mod response;
 #[cfg(feature = "s3")]
