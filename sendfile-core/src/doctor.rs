@@ -50,6 +50,8 @@ use crate::config::Config;
 use crate::encode::percent_encode_path;
 use crate::probe_files::ProbeDir;
 
+pub use crate::doctor_access::{MIN_TOKEN_LEN, authorized, process_token};
+
 /// Where the application serves the [`Manifest`] (below the public base URL).
 pub const MANIFEST_PATH: &str = "/.well-known/sendfile-doctor";
 /// Where the application offloads the probe file.
@@ -404,6 +406,8 @@ struct BaseUrl {
     host: String,
     port: u16,
     path: String,
+    /// The `Authorization` header value the doctor's requests carry.
+    authorization: Option<String>,
 }
 
 impl BaseUrl {
@@ -429,6 +433,7 @@ impl BaseUrl {
             host: host.to_owned(),
             port,
             path: path.trim_end_matches('/').to_owned(),
+            authorization: None,
         })
     }
 }
@@ -479,6 +484,9 @@ fn fetch(
     );
     for (n, v) in extra {
         let _ = write!(req, "{n}: {v}\r\n");
+    }
+    if let Some(auth) = &base.authorization {
+        let _ = write!(req, "Authorization: {auth}\r\n");
     }
     req.push_str("\r\n");
     stream
@@ -602,12 +610,30 @@ fn not_found_fix(m: &Manifest, status: u16) -> String {
 }
 
 /// Runs every check through the front server at `base_url` (plain HTTP, e.g.
-/// `http://127.0.0.1:8080/`). Blocking; each request is bounded by a 10 s timeout. An
-/// unreachable server or an invalid URL is a report with one failed check.
+/// `http://127.0.0.1:8080/`), from the application's own process: its requests carry
+/// [`process_token`]. From another process (a command, a monitor), use
+/// [`run_with_token`]. Blocking; each request is bounded by a 10 s timeout. An unreachable
+/// server or an invalid URL is a report with one failed check.
 pub fn run(base_url: &str) -> Report {
+    run_with_token(base_url, process_token())
+}
+
+/// [`run`], with the doctor's requests carrying `Authorization: Bearer <token>`: the token
+/// the application's doctor is configured with.
+///
+/// ```
+/// // Nothing listens there: one failed check says so.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let report = sendfile_core::doctor::run_with_token(&format!("http://127.0.0.1:{port}/"), "s3cret-s3cret-s3cret");
+/// assert!(report.to_string().starts_with("FAIL manifest"));
+/// ```
+pub fn run_with_token(base_url: &str, token: &str) -> Report {
     let mut report = Report::default();
     let base = match BaseUrl::parse(base_url) {
-        Ok(b) => b,
+        Ok(b) => BaseUrl {
+            authorization: Some(format!("Bearer {token}")),
+            ..b
+        },
         Err(e) => {
             report.push("manifest", Outcome::Fail, e);
             return report;
@@ -625,6 +651,16 @@ pub fn run(base_url: &str) -> Report {
         }
         Ok(r) => match (r.status, Manifest::parse(&String::from_utf8_lossy(&r.body))) {
             (200, Some(m)) => m,
+            (401, _) => {
+                report.push(
+                    "manifest",
+                    Outcome::Fail,
+                    format!(
+                        "GET {MANIFEST_PATH} answered 401: the doctor's routes need its token; set one in the app (DoctorSettings::token, at least {MIN_TOKEN_LEN} characters) and give the same to the doctor (run_with_token; SENDFILE_DOCTOR_TOKEN for the example's doctor command)"
+                    ),
+                );
+                return report;
+            }
             (status, _) => {
                 report.push(
                     "manifest",

@@ -26,6 +26,7 @@ mod confine;
 pub mod deploy;
 pub mod disposition;
 pub mod doctor;
+mod doctor_access;
 pub mod encode;
 pub mod engine;
 mod error;
