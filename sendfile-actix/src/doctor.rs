@@ -181,7 +181,9 @@ impl DoctorSettings {
 
     /// Whether a token long enough to open the routes is set.
     pub fn has_token(&self) -> bool {
-        self.token.as_ref().is_some_and(|t| t.len() >= MIN_TOKEN_LEN)
+        self.token
+            .as_ref()
+            .is_some_and(|t| t.len() >= MIN_TOKEN_LEN)
     }
 
     /// How long the health endpoint answers from its last report before checking again (10 s
@@ -300,7 +302,10 @@ fn settings(req: &HttpRequest) -> DoctorSettings {
 /// The settings, when the request carries a token that opens the doctor's routes.
 fn authorized(req: &HttpRequest) -> Option<DoctorSettings> {
     let settings = settings(req);
-    let value = req.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
     if sendfile_core::doctor::authorized(value, settings.token.as_deref()) {
         Some(settings)
     } else {

@@ -1192,8 +1192,14 @@ mod tests {
                 .collect();
             names.sort();
             assert_eq!(names, ["link", "secret"], "{what}");
-            assert_eq!(fs::read(self.outside().join("link")).unwrap(), b"not the doctor's");
-            assert_eq!(fs::read(self.outside().join("secret")).unwrap(), b"precious");
+            assert_eq!(
+                fs::read(self.outside().join("link")).unwrap(),
+                b"not the doctor's"
+            );
+            assert_eq!(
+                fs::read(self.outside().join("secret")).unwrap(),
+                b"precious"
+            );
         }
     }
 
@@ -1219,7 +1225,9 @@ mod tests {
             for how in ["symlink", "hard link"] {
                 let _ = fs::remove_dir_all(&dir);
                 fs::create_dir(&dir).unwrap();
-                let outside = attack.outside().join(if file == "link" { "link" } else { "secret" });
+                let outside = attack
+                    .outside()
+                    .join(if file == "link" { "link" } else { "secret" });
                 if how == "symlink" {
                     std::os::unix::fs::symlink(&outside, dir.join(file)).unwrap();
                 } else {
@@ -1233,7 +1241,10 @@ mod tests {
                         continue;
                     }
                     let err = prepared.unwrap_err().to_string();
-                    assert!(err.contains(file) && err.contains("did not make"), "{how} at {file}: {err}");
+                    assert!(
+                        err.contains(file) && err.contains("did not make"),
+                        "{how} at {file}: {err}"
+                    );
                     attack.assert_outside_untouched(&format!("{how} at {file}"));
                 }
             }
@@ -1274,20 +1285,27 @@ mod tests {
         Probes::prepare(config).unwrap();
         let after = fs::metadata(&target).unwrap();
         assert_ne!(std::os::unix::fs::MetadataExt::ino(&after), before);
-        assert_eq!(fs::read(&target).unwrap(), b"sendfile doctor: reached through a symlink\n");
+        assert_eq!(
+            fs::read(&target).unwrap(),
+            b"sendfile doctor: reached through a symlink\n"
+        );
         // No temporary file is left behind.
         let names: Vec<_> = fs::read_dir(attack.root().join(PROBE_DIR))
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert!(names.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")), "{names:?}");
+        assert!(
+            names.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")),
+            "{names:?}"
+        );
     }
 
     #[test]
     #[cfg(target_os = "linux")]
     fn a_named_probe_file_is_confined_to_the_root() {
         let attack = Attack::new();
-        std::os::unix::fs::symlink(attack.outside().join("secret"), attack.root().join("s")).unwrap();
+        std::os::unix::fs::symlink(attack.outside().join("secret"), attack.root().join("s"))
+            .unwrap();
         for config in &attack.configs {
             for named in ["s", "../outside/secret"] {
                 let p = Probes::with_file(config, named);

@@ -63,9 +63,7 @@ pub fn authorized(authorization: Option<&[u8]>, configured: Option<&str>) -> boo
     else {
         return false;
     };
-    let matches = |token: &str| {
-        !token.is_empty() && bool::from(presented.ct_eq(token.as_bytes()))
-    };
+    let matches = |token: &str| !token.is_empty() && bool::from(presented.ct_eq(token.as_bytes()));
     let configured = configured.filter(|t| t.len() >= MIN_TOKEN_LEN);
     // Both compared, so the time does not tell which one matched.
     let own = matches(process_token());

@@ -184,7 +184,10 @@ fn doctor_through_nginx_from_the_generated_configuration() {
         "/.well-known/sendfile-doctor/symlink",
         "/.well-known/sendfile-doctor/report",
     ] {
-        for headers in ["", "Authorization: Bearer a-wrong-token-of-enough-length\r\n"] {
+        for headers in [
+            "",
+            "Authorization: Bearer a-wrong-token-of-enough-length\r\n",
+        ] {
             let answer = request(front_port, path, headers);
             assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
             assert!(!answer.contains(&*root_text), "{path}: {answer}");
@@ -197,7 +200,10 @@ fn doctor_through_nginx_from_the_generated_configuration() {
     let out = doctor(&url, None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("answered 401") && text.contains("SENDFILE_DOCTOR_TOKEN"), "{text}");
+    assert!(
+        text.contains("answered 401") && text.contains("SENDFILE_DOCTOR_TOKEN"),
+        "{text}"
+    );
 
     // The check at start-up logged its verdict.
     let deadline = Instant::now() + Duration::from_secs(30);
