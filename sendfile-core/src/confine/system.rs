@@ -53,12 +53,12 @@ pub(crate) fn check_root_setting(path: &Path) -> Result<PathBuf, ConfigError> {
 /// pseudo-filesystem.
 pub(super) fn refuse_system_directory(real: &Path, configured: &Path) -> Result<(), ConfigError> {
     if real.parent().is_none() {
-        return Err(refusal(configured, "the whole filesystem".to_owned()));
+        return Err(refusal(configured, "the whole filesystem"));
     }
     match pseudo_filesystem(real) {
         Some(kind) => Err(refusal(
             configured,
-            format!(
+            &format!(
                 "on a kernel pseudo-filesystem ({kind}: it exposes the process's memory, \
                  environment and descriptors, or the machine's devices and settings)"
             ),
@@ -71,7 +71,7 @@ pub(super) fn refuse_system_directory(real: &Path, configured: &Path) -> Result<
 /// kernel's pseudo-filesystems are mounted.
 fn refuse_by_path(configured: &Path) -> Result<(), ConfigError> {
     if configured.parent().is_none() {
-        return Err(refusal(configured, "the whole filesystem".to_owned()));
+        return Err(refusal(configured, "the whole filesystem"));
     }
     match ["/proc", "/sys", "/dev"]
         .into_iter()
@@ -79,7 +79,7 @@ fn refuse_by_path(configured: &Path) -> Result<(), ConfigError> {
     {
         Some(system) => Err(refusal(
             configured,
-            format!(
+            &format!(
                 "below {system}, where the kernel's pseudo-filesystems are mounted (it does \
                  not exist on this machine, so it is judged by its path)"
             ),
@@ -88,7 +88,7 @@ fn refuse_by_path(configured: &Path) -> Result<(), ConfigError> {
     }
 }
 
-fn refusal(configured: &Path, what: String) -> ConfigError {
+fn refusal(configured: &Path, what: &str) -> ConfigError {
     ConfigError::new(
         SETTING,
         format!(
@@ -144,9 +144,9 @@ fn mount_type(path: &Path) -> Option<String> {
     // device is the mount on top.
     mountinfo
         .lines()
+        .rev()
         .filter(|l| l.split(' ').nth(2) == Some(id.as_str()))
-        .filter_map(|l| l.split_once(" - ")?.1.split(' ').next().map(str::to_owned))
-        .last()
+        .find_map(|l| l.split_once(" - ")?.1.split(' ').next().map(str::to_owned))
 }
 
 /// Elsewhere, the mount points of Linux's pseudo-filesystems.

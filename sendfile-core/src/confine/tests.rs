@@ -537,9 +537,9 @@ fn mounted_type(mount_point: &str) -> Option<String> {
     std::fs::read_to_string("/proc/self/mountinfo")
         .ok()?
         .lines()
+        .rev()
         .filter(|l| l.split(' ').nth(4) == Some(mount_point))
-        .filter_map(|l| l.split_once(" - ")?.1.split(' ').next().map(str::to_owned))
-        .last()
+        .find_map(|l| l.split_once(" - ")?.1.split(' ').next().map(str::to_owned))
 }
 
 #[test]
