@@ -233,7 +233,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(REPORT_PATH, web::get().to(report));
 }
 
-/// Runs every check through the front server at `public_url` on actix-web's blocking pool.
+/// Runs every check through the front server at `public_url` on actix-web's blocking pool,
+/// its requests carrying this process's own token (no [`DoctorSettings::token`] needed).
 ///
 /// The application must be serving its requests meanwhile (the checks come back to it through
 /// the front server): call it from a handler or a task spawned once the server runs, never

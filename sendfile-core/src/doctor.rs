@@ -9,7 +9,8 @@
 //!
 //! - In the application, [`Probes::prepare`] writes a few small files below the root
 //!   (`.sendfile-doctor/`: the probe, two decoys that catch a decoding mismatch, a path through
-//!   a symlink), or uses a file the operator names when the root is read-only
+//!   a symlink), never following a symlink and refusing what it did not make, or uses a file
+//!   the operator names when the root is read-only
 //!   ([`Probes::with_file`]). The framework adapter serves the [`Manifest`] at
 //!   [`MANIFEST_PATH`] and offloads the probes at [`PROBE_PATH`] and [`SYMLINK_PATH`]
 //!   (`sendfile_actix::doctor` does this for actix-web).
@@ -179,8 +180,11 @@ pub struct Probes {
 }
 
 impl Probes {
-    /// Writes the probes below `config`'s root, in [`PROBE_DIR`]. Fails when the root cannot be
-    /// written: then name a file with [`with_file`](Self::with_file).
+    /// Writes the probes below `config`'s root, in [`PROBE_DIR`], through directory
+    /// descriptors: no symlink is followed, and a symlink, a hard-linked file or another
+    /// user's file or directory where a probe goes is refused and left untouched (the error
+    /// names it). Fails when the root cannot be written: then name a file with
+    /// [`with_file`](Self::with_file).
     pub fn prepare(config: &Config) -> io::Result<Probes> {
         let root = config
             .current_root()
