@@ -760,6 +760,8 @@ server {{
         # Range, If-Range and the conditional headers go to the store, which answers them;
         # for several ranges the whole object is sent (see the map above).
         proxy_set_header Range $sendfile_s3_range;
+        # Room for the long names of the store's headers hidden below.
+        proxy_headers_hash_bucket_size 128;
         # Content-Type, Content-Disposition and Cache-Control come from the app (nginx keeps
         # them from its answer), never from the store; nor does anything else the store
         # says about the object that the app did not choose.
