@@ -1106,7 +1106,12 @@ fn nginx_carried_headers() -> String {
 
 /// The names of Caddy's `copy_response_headers include`.
 fn caddy_carried_headers() -> String {
-    let mut names = vec!["Content-Type", "Content-Disposition", "Cache-Control", "Set-Cookie"];
+    let mut names = vec![
+        "Content-Type",
+        "Content-Disposition",
+        "Cache-Control",
+        "Set-Cookie",
+    ];
     names.extend(CARRIED_HEADERS);
     names.join(" ")
 }

@@ -922,8 +922,13 @@ fn check_carried(report: &mut Report, m: &Manifest, got: &Response) {
             "add {} to copy_response_headers' include in handle_response",
             missing.join(" ")
         ),
-        "xsendfile" => "remove the Header unset / Header set directive that drops or replaces it".to_owned(),
-        "lighttpd" => "remove the setenv.set-response-header or mod_setenv rule that drops or replaces it".to_owned(),
+        "xsendfile" => {
+            "remove the Header unset / Header set directive that drops or replaces it".to_owned()
+        }
+        "lighttpd" => {
+            "remove the setenv.set-response-header or mod_setenv rule that drops or replaces it"
+                .to_owned()
+        }
         _ => "check that no middleware or proxy removes or replaces it".to_owned(),
     };
     report.push(

@@ -8,8 +8,7 @@ use sendfile_core::encode::{check_header_value, percent_decode};
 use sendfile_core::engine::{Method, Request};
 use sendfile_core::policy::SANDBOX;
 use sendfile_core::{
-    Backend, Body, Config, ContentPolicy, DispositionType, Error, FileRequest, NotFoundReason,
-    Plan,
+    Backend, Body, Config, ContentPolicy, DispositionType, Error, FileRequest, NotFoundReason, Plan,
 };
 
 struct Tree {
@@ -365,7 +364,11 @@ fn in_process_plans_stream_the_confined_file() {
         let p = plan(&config, &FileRequest::new("hello.txt")).unwrap();
         assert_eq!(p.status, 200);
         assert_eq!(p.content_length(), Some(10));
-        let cache = if no_store { &b"no-store"[..] } else { b"private" };
+        let cache = if no_store {
+            &b"no-store"[..]
+        } else {
+            b"private"
+        };
         assert_eq!(value(&p, "Cache-Control"), cache);
         match p.body {
             Body::File { len, .. } => assert_eq!(len, 10),
@@ -493,7 +496,10 @@ fn the_content_policy_goes_with_every_response() {
         .url("/p")
         .build()
         .unwrap();
-    let simple = Config::builder(Backend::Simple).root(&t.root).build().unwrap();
+    let simple = Config::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
     for config in [&nginx, &simple] {
         for (name, inline) in [
             ("page.html", false),

@@ -23,7 +23,10 @@ async fn raw(path: web::Path<String>) -> SendFile {
 pub const DECORATIONS: [(&str, &str); 4] = [
     ("Access-Control-Allow-Origin", "https://app.example.test"),
     ("Access-Control-Expose-Headers", "Content-Disposition"),
-    ("Link", "<https://app.example.test/terms>; rel=\"terms-of-service\""),
+    (
+        "Link",
+        "<https://app.example.test/terms>; rel=\"terms-of-service\"",
+    ),
     ("Content-Language", "de"),
 ];
 
@@ -33,7 +36,8 @@ async fn decorated(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let mut res = SendFile::new(path.into_inner()).into_response(&req);
     for (name, value) in DECORATIONS {
         res.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+            actix_web::http::header::HeaderName::from_bytes(name.as_bytes())
+                .expect("a header name"),
             actix_web::http::header::HeaderValue::from_static(value),
         );
     }

@@ -33,7 +33,11 @@ impl Stack {
             b"<script>fetch('/beacon')</script>" as &[u8],
         )
         .unwrap();
-        std::fs::write(dir.join("pic.svg"), b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+        std::fs::write(
+            dir.join("pic.svg"),
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        )
+        .unwrap();
         std::fs::write(dir.join("photo.png"), b"\x89PNG\r\n\x1a\n").unwrap();
         // The same file with another inode, its times kept.
         let copied = Command::new("cp")
@@ -43,10 +47,7 @@ impl Stack {
             .status()
             .expect("cp");
         assert!(copied.success());
-        let backend: Backend = setup
-            .map_or("simple", Setup::backend_name)
-            .parse()
-            .unwrap();
+        let backend: Backend = setup.map_or("simple", Setup::backend_name).parse().unwrap();
         let mut config = SendFileConfig::builder(backend).root(&fixture.root);
         if let Some(url) = setup.and_then(Setup::url) {
             config = config.url(url);
@@ -159,7 +160,10 @@ fn headers_survive(setup: Option<Setup>) {
             "{}: {file}: Content-Disposition {disposition:?}, expected {kind}",
             s.name
         );
-        assert_eq!(res.header("X-Content-Type-Options").as_deref(), Some("nosniff"));
+        assert_eq!(
+            res.header("X-Content-Type-Options").as_deref(),
+            Some("nosniff")
+        );
         assert_eq!(
             res.header("Content-Security-Policy").as_deref(),
             Some(SANDBOX),

@@ -566,7 +566,10 @@ fn nginx_hides_what_the_store_says_about_the_object() {
         );
         assert_eq!(res.header("Content-Language"), None, "{res:?}");
         assert_eq!(res.header("Expires"), None, "{res:?}");
-        assert_eq!(res.header("X-Content-Type-Options").as_deref(), Some("nosniff"));
+        assert_eq!(
+            res.header("X-Content-Type-Options").as_deref(),
+            Some("nosniff")
+        );
         assert_eq!(
             res.header("Content-Security-Policy").as_deref(),
             Some(sendfile_actix::policy::SANDBOX)
