@@ -235,6 +235,30 @@ impl Db {
             .map_err(err("recording a file"))
     }
 
+    /// Forgets the files of `owner` not named in `names`.
+    pub fn retain_files<'a>(
+        &self,
+        owner: &User,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), DbError> {
+        let keep: std::collections::HashSet<&str> = names.into_iter().collect();
+        let gone: Vec<String> = self
+            .files_of(owner)?
+            .into_iter()
+            .filter(|f| !keep.contains(f.name.as_str()))
+            .map(|f| f.name)
+            .collect();
+        let conn = self.lock();
+        for name in gone {
+            conn.execute(
+                "DELETE FROM files WHERE owner = ?1 AND name = ?2",
+                params![owner.id, name],
+            )
+            .map_err(err("forgetting a file"))?;
+        }
+        Ok(())
+    }
+
     /// The files recorded in `owner`'s area, by name.
     pub fn files_of(&self, owner: &User) -> Result<Vec<FileRow>, DbError> {
         let conn = self.lock();

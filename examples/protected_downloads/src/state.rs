@@ -111,7 +111,8 @@ impl AppState {
 }
 
 /// Records in `db` the regular files found in each user's area `root/users/<name>/`
-/// (subdirectories included; symlinks, names that are not UTF-8 and hidden names skipped).
+/// (subdirectories included; symlinks, names that are not UTF-8 and hidden names skipped),
+/// and forgets the records of files that are gone.
 pub fn record_tree(db: &Db, root: &Path) -> Result<(), DbError> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, u64)>) {
         let Ok(entries) = fs::read_dir(dir) else {
@@ -139,6 +140,7 @@ pub fn record_tree(db: &Db, root: &Path) -> Result<(), DbError> {
     for user in db.users()? {
         let mut files = Vec::new();
         walk(&root.join("users").join(&user.name), "", &mut files);
+        db.retain_files(&user, files.iter().map(|(name, _)| name.as_str()))?;
         for (name, size) in files {
             db.add_file(&user, &name, size)?;
         }
