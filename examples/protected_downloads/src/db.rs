@@ -229,7 +229,12 @@ impl Db {
             .execute(
                 "INSERT INTO files (owner, name, size, added_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (owner, name) DO UPDATE SET size = excluded.size",
-                params![owner.id, name, i64::try_from(size).unwrap_or(i64::MAX), now()],
+                params![
+                    owner.id,
+                    name,
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    now()
+                ],
             )
             .map(drop)
             .map_err(err("recording a file"))

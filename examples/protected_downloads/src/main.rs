@@ -170,12 +170,8 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     let backend = config.backend().to_string();
     let database = env("DATABASE_PATH").map_or_else(default_database, PathBuf::from);
     let state = web::Data::new(
-        protected_downloads::state::open(
-            &database,
-            config.core().root_path(),
-            Settings::default(),
-        )
-        .map_err(|e| format!("{e}; set DATABASE_PATH to a writable file"))?,
+        protected_downloads::state::open(&database, config.core().root_path(), Settings::default())
+            .map_err(|e| format!("{e}; set DATABASE_PATH to a writable file"))?,
     );
     let send_timeout = config.core().send_timeout_duration();
 

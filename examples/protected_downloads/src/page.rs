@@ -4,7 +4,9 @@
 //! The page is HTML the app writes itself, without a line of script; its headers hold it to
 //! that ([`SECURITY_HEADERS`]): a Content-Security-Policy that allows only its own style
 //! (named by hash), images from its own origin and forms to itself, `frame-ancestors 'none'`
-//! (no clickjacking), `Referrer-Policy: no-referrer`, `nosniff`, `Cache-Control: no-store`.
+//! (no clickjacking), `Referrer-Policy: same-origin` (no
+//! referrer to other sites; `no-referrer` would make the browser send `Origin: null` with
+//! the page's own forms), `nosniff`, `Cache-Control: no-store`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -51,7 +53,7 @@ impl DoctorVerdict {
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     ("cache-control", "no-store"),
 ];
 
@@ -123,12 +125,14 @@ pub(crate) async fn index(
         .db
         .files_of(&user)
         .map_err(|e| crate::sessions::Refused::Internal(e.to_string()))?;
-    files.extend(own.into_iter().map(|f| Entry {
-        path: format!("users/{}/{}", user.name, f.name),
-        size: f.size,
-        modified: u64::try_from(f.added_at)
-            .ok()
-            .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+    files.extend(own.into_iter().map(|f| {
+        Entry {
+            path: format!("users/{}/{}", user.name, f.name),
+            size: f.size,
+            modified: u64::try_from(f.added_at)
+                .ok()
+                .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+        }
     }));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut body = String::new();
@@ -389,7 +393,10 @@ mod tests {
     #[test]
     fn the_policy_names_the_style_by_hash() {
         let csp = content_security_policy();
-        assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"), "{csp}");
+        assert!(
+            csp.starts_with("default-src 'none'; style-src 'sha256-"),
+            "{csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(base64_encode(b"abcd"), "YWJjZA==");
         assert_eq!(base64_encode(b"abc"), "YWJj");

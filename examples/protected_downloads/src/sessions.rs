@@ -21,7 +21,9 @@ use std::sync::atomic::Ordering;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, dev, web};
+use actix_web::{
+    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError, dev, web,
+};
 use sha2::{Digest as _, Sha256};
 
 use crate::db::{User, now};
@@ -104,11 +106,22 @@ impl ResponseError for Refused {
 }
 
 /// Refuses a form posted from another site: the browser's `Origin` must name this host
-/// (the `Host` the request came with); without `Origin`, `Sec-Fetch-Site` must not say
-/// `cross-site` or `same-site`. Clients that send neither (curl) pass.
+/// (the `Host` the request came with); with `Origin: null` `Sec-Fetch-Site` must say
+/// `same-origin`; without `Origin`, it must not say `cross-site` or `same-site`. Clients
+/// that send neither (curl) pass.
 pub fn same_origin(req: &HttpRequest) -> Result<(), Refused> {
     let headers = req.headers();
-    if let Some(origin) = headers.get(header::ORIGIN) {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let origin = headers.get(header::ORIGIN);
+    if origin.is_some_and(|o| o == "null") {
+        // A browser sends `Origin: null` from a page with `Referrer-Policy: no-referrer` or a
+        // sandboxed frame: only its own `Sec-Fetch-Site` can then vouch for the form.
+        return match fetch_site {
+            Some("same-origin") => Ok(()),
+            _ => Err(Refused::CrossSite),
+        };
+    }
+    if let Some(origin) = origin {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         let origin_host = origin
             .to_str()
@@ -120,10 +133,7 @@ pub fn same_origin(req: &HttpRequest) -> Result<(), Refused> {
             _ => Err(Refused::CrossSite),
         };
     }
-    match headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
+    match fetch_site {
         Some("cross-site" | "same-site") => Err(Refused::CrossSite),
         _ => Ok(()),
     }

@@ -149,9 +149,7 @@ impl Throttle {
                 .0
                 .failures(&account.to_owned(), self.limits.window, now);
         let (by_address, until_address) =
-            tables
-                .1
-                .failures(&address_key(ip), self.limits.window, now);
+            tables.1.failures(&address_key(ip), self.limits.window, now);
         let mut until = None;
         if by_account >= self.limits.per_account {
             until = Some(until_account);

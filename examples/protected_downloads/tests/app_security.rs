@@ -24,7 +24,11 @@ async fn start(
     root: &Path,
     settings: Settings,
 ) -> (
-    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
     web::Data<AppState>,
 ) {
     protected_downloads::create_sample_tree(root).unwrap();
@@ -60,7 +64,11 @@ fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
 }
 
 async fn sign_in(
-    app: &impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    app: &impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
     name: &str,
     password: &str,
 ) -> Cookie<'static> {
@@ -71,7 +79,11 @@ async fn sign_in(
 
 /// `(status, body)` of `GET uri` with `cookie`.
 async fn get_with(
-    app: &impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    app: &impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
     uri: &str,
     cookie: &Cookie<'static>,
 ) -> (u16, String) {
@@ -127,9 +139,17 @@ async fn sign_out_ends_the_session_on_the_server() {
         .to_request();
     assert_eq!(test::call_service(&app, out).await.status(), 303);
     for c in [&laptop, &phone] {
-        assert_eq!(get_with(&app, "/download/users/alice/notes.txt", c).await.0, 401);
+        assert_eq!(
+            get_with(&app, "/download/users/alice/notes.txt", c).await.0,
+            401
+        );
     }
-    assert_eq!(get_with(&app, "/download/users/bob/notes.txt", &bob).await.0, 200);
+    assert_eq!(
+        get_with(&app, "/download/users/bob/notes.txt", &bob)
+            .await
+            .0,
+        200
+    );
 }
 
 #[actix_rt::test]
@@ -151,7 +171,9 @@ async fn an_expired_session_is_refused_by_the_server() {
     assert_eq!(status, 200);
     assert!(!signed_in_as(&page, "alice"), "{page}");
     assert_eq!(
-        get_with(&app, "/download/users/alice/notes.txt", &cookie).await.0,
+        get_with(&app, "/download/users/alice/notes.txt", &cookie)
+            .await
+            .0,
         401
     );
 
@@ -169,7 +191,10 @@ async fn an_expired_session_is_refused_by_the_server() {
     assert!(signed_in_as(&get_with(&app, "/", &cookie).await.1, "alice"));
     // A made-up session id is nobody.
     let forged = Cookie::new("pd_session", "ab".repeat(32));
-    assert!(!signed_in_as(&get_with(&app, "/", &forged).await.1, "alice"));
+    assert!(!signed_in_as(
+        &get_with(&app, "/", &forged).await.1,
+        "alice"
+    ));
 }
 
 #[actix_rt::test]
@@ -194,6 +219,14 @@ async fn a_cross_site_sign_in_is_refused() {
         assert_eq!(res.status(), 403, "{name}: {value}");
         assert!(session_cookie(&res).is_none(), "{name}: {value}");
     }
+    let null_same_site = test::TestRequest::post()
+        .uri("/sign-in")
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .insert_header((header::ORIGIN, "null"))
+        .insert_header(("sec-fetch-site", "same-site"))
+        .set_payload("name=bob&password=builder")
+        .to_request();
+    assert_eq!(test::call_service(&app, null_same_site).await.status(), 403);
     assert_eq!(state.db.session_count().unwrap(), 0);
     // The same form from the app's own page, and from curl (neither header), is accepted.
     let res = test::call_service(&app, sign_in_request("bob", "builder").to_request()).await;
@@ -279,7 +312,8 @@ async fn the_sign_in_throttle_engages() {
             .to_request();
         let res = test::call_service(&app, req).await;
         assert_eq!(res.status(), 429);
-        let wait: u64 = res.headers()
+        let wait: u64 = res
+            .headers()
             .get(header::RETRY_AFTER)
             .unwrap()
             .to_str()
@@ -373,7 +407,10 @@ async fn an_upload_is_listed_and_served_to_its_owner_only() {
         "{page}"
     );
     let uri = "/download/users/alice/r%C3%A9port%202026.txt";
-    assert_eq!(get_with(&app, uri, &alice).await, (200, "hello upload\n".to_owned()));
+    assert_eq!(
+        get_with(&app, uri, &alice).await,
+        (200, "hello upload\n".to_owned())
+    );
     assert_eq!(get_with(&app, uri, &bob).await.0, 403);
     assert!(!get_with(&app, "/", &bob).await.1.contains("port 2026"));
     // A second upload under the same name does not replace the first.
@@ -390,7 +427,11 @@ async fn an_upload_is_listed_and_served_to_its_owner_only() {
     // Anonymous uploads are refused.
     let anonymous = upload_request("a.txt", b"a", &Cookie::new("other", "x")).to_request();
     assert_eq!(test::call_service(&app, anonymous).await.status(), 401);
-    assert!(!names_in(&root.path().join("users/alice")).iter().any(|n| n.starts_with('.')));
+    assert!(
+        !names_in(&root.path().join("users/alice"))
+            .iter()
+            .any(|n| n.starts_with('.'))
+    );
 }
 
 #[actix_rt::test]
@@ -406,14 +447,20 @@ async fn an_upload_over_the_limit_is_refused_and_leaves_nothing() {
     .await;
     let alice = sign_in(&app, "alice", "wonderland").await;
     let before = names_in(&root.path().join("users/alice"));
-    let res = test::call_service(&app, upload_request("big.bin", &[7; 1025], &alice).to_request())
-        .await;
+    let res = test::call_service(
+        &app,
+        upload_request("big.bin", &[7; 1025], &alice).to_request(),
+    )
+    .await;
     assert_eq!(res.status(), 413);
     assert_eq!(names_in(&root.path().join("users/alice")), before);
     assert!(!get_with(&app, "/", &alice).await.1.contains("big.bin"));
     // At the limit it is stored.
-    let res = test::call_service(&app, upload_request("big.bin", &[7; 1024], &alice).to_request())
-        .await;
+    let res = test::call_service(
+        &app,
+        upload_request("big.bin", &[7; 1024], &alice).to_request(),
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         std::fs::metadata(root.path().join("users/alice/big.bin"))
@@ -438,7 +485,8 @@ async fn upload_names_that_leave_the_area_are_refused() {
         ".hidden",
         "",
     ] {
-        let res = test::call_service(&app, upload_request(name, b"evil", &alice).to_request()).await;
+        let res =
+            test::call_service(&app, upload_request(name, b"evil", &alice).to_request()).await;
         assert_eq!(res.status(), 400, "{name:?}");
     }
     assert_eq!(
@@ -460,15 +508,21 @@ async fn an_upload_never_writes_through_a_planted_symlink() {
 
     // A symlink with the upload's name, in the user's own area.
     std::os::unix::fs::symlink(&target, root.path().join("users/alice/evil.txt")).unwrap();
-    let res = test::call_service(&app, upload_request("evil.txt", b"pwned", &alice).to_request())
-        .await;
+    let res = test::call_service(
+        &app,
+        upload_request("evil.txt", b"pwned", &alice).to_request(),
+    )
+    .await;
     assert_eq!(res.status(), 409);
     assert_eq!(std::fs::read(&target).unwrap(), b"outside\n");
     // A dangling one, pointing where a new file would be created.
     let created = outside.path().join("created.txt");
     std::os::unix::fs::symlink(&created, root.path().join("users/alice/new.txt")).unwrap();
-    let res = test::call_service(&app, upload_request("new.txt", b"pwned", &alice).to_request())
-        .await;
+    let res = test::call_service(
+        &app,
+        upload_request("new.txt", b"pwned", &alice).to_request(),
+    )
+    .await;
     assert_eq!(res.status(), 409);
     assert!(!created.exists());
 
@@ -479,8 +533,8 @@ async fn an_upload_never_writes_through_a_planted_symlink() {
     )
     .unwrap();
     std::os::unix::fs::symlink(outside.path(), root.path().join("users/alice")).unwrap();
-    let res = test::call_service(&app, upload_request("x.txt", b"pwned", &alice).to_request())
-        .await;
+    let res =
+        test::call_service(&app, upload_request("x.txt", b"pwned", &alice).to_request()).await;
     assert_eq!(res.status(), 500);
     assert_eq!(
         names_in(outside.path()),
@@ -491,8 +545,8 @@ async fn an_upload_never_writes_through_a_planted_symlink() {
     std::fs::remove_file(root.path().join("users/alice")).unwrap();
     std::fs::rename(root.path().join("users"), root.path().join("users-old")).unwrap();
     std::os::unix::fs::symlink(outside.path(), root.path().join("users")).unwrap();
-    let res = test::call_service(&app, upload_request("y.txt", b"pwned", &alice).to_request())
-        .await;
+    let res =
+        test::call_service(&app, upload_request("y.txt", b"pwned", &alice).to_request()).await;
     assert_eq!(res.status(), 500);
     assert_eq!(names_in(outside.path()), vec!["target.txt".to_owned()]);
     // The answer names no path.
@@ -533,13 +587,16 @@ async fn the_page_has_a_strict_policy() {
         }
         assert!(!csp.contains("unsafe"), "{csp}");
         assert!(!csp.contains("script-src"), "{csp}");
-        assert_eq!(h("referrer-policy"), "no-referrer");
+        assert_eq!(h("referrer-policy"), "same-origin");
         assert_eq!(h("x-content-type-options"), "nosniff");
         assert_eq!(h("x-frame-options"), "DENY");
         assert_eq!(h("cache-control"), "no-store");
         let body = test::read_body(res).await;
         let page = String::from_utf8_lossy(&body);
         assert!(!page.contains("<script"), "{page}");
-        assert!(!page.contains(" style=\""), "inline style attributes: {page}");
+        assert!(
+            !page.contains(" style=\""),
+            "inline style attributes: {page}"
+        );
     }
 }
