@@ -81,10 +81,7 @@ pub(crate) fn nosniff() -> Header {
 
 /// `Content-Security-Policy: ` [`SANDBOX`].
 pub(crate) fn sandbox() -> Header {
-    Header::new(
-        "Content-Security-Policy",
-        HeaderBytes::from_static(SANDBOX),
-    )
+    Header::new("Content-Security-Policy", HeaderBytes::from_static(SANDBOX))
 }
 
 /// The Cache-Control of a permission-checked file when the application sets none: a shared
@@ -204,7 +201,11 @@ mod tests {
                 (DispositionType::Inline, true)
             );
             assert_eq!(
-                apply(ContentPolicy::Untrusted, passive, DispositionType::Attachment),
+                apply(
+                    ContentPolicy::Untrusted,
+                    passive,
+                    DispositionType::Attachment
+                ),
                 (DispositionType::Attachment, true)
             );
         }

@@ -148,7 +148,15 @@ impl Db {
             .map_err(err("counting users"))?;
         if users == 0 {
             for u in crate::USERS {
-                db.add_user(u.name, u.password)?;
+                // Another process may be creating the same database.
+                let hash = hash_password(u.password)?;
+                db.lock()
+                    .execute(
+                        "INSERT INTO users (name, password_hash) VALUES (?1, ?2)
+                         ON CONFLICT (name) DO NOTHING",
+                        params![u.name, hash],
+                    )
+                    .map_err(err("adding the demo accounts"))?;
             }
         }
         Ok(db)

@@ -75,6 +75,24 @@ fn default_database() -> PathBuf {
     std::env::temp_dir().join("protected_downloads.sqlite3")
 }
 
+/// The default database is in the shared temporary directory: refuse one that another user
+/// made (it could hold accounts they know the passwords of) or a symlink.
+fn check_default_database(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta)
+            if meta.file_type().is_symlink()
+                || meta.uid() != rustix::process::geteuid().as_raw() =>
+        {
+            Err(format!(
+                "the database {} is a symlink or belongs to another user; remove it, or set DATABASE_PATH to a file of your own",
+                path.display()
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn run() -> Result<(), String> {
     let args = Args::parse(std::env::args().skip(1))?;
     let listen = args
@@ -168,7 +186,14 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     let backend = config.backend().to_string();
-    let database = env("DATABASE_PATH").map_or_else(default_database, PathBuf::from);
+    let database = match env("DATABASE_PATH") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let path = default_database();
+            check_default_database(&path)?;
+            path
+        }
+    };
     let state = web::Data::new(
         protected_downloads::state::open(&database, config.core().root_path(), Settings::default())
             .map_err(|e| format!("{e}; set DATABASE_PATH to a writable file"))?,
