@@ -11,7 +11,7 @@
 //!   no login CSRF. Sign-in accepts only `application/x-www-form-urlencoded` (415 otherwise:
 //!   a cross-site `text/plain` form cannot pose as one).
 //! - Password checks (form and HTTP Basic) go through the [`Throttle`](crate::throttle) first,
-//!   and run Argon2 off the async workers, a few at a time ([`Settings::concurrent_hashes`]).
+//!   and run Argon2 off the async workers, a few at a time ([`Settings::concurrent_hashes`](crate::state::Settings::concurrent_hashes)).
 
 use std::future::Future;
 use std::net::IpAddr;
