@@ -40,7 +40,8 @@ pub struct FileRow {
     pub name: String,
     /// Its size in bytes when it was recorded.
     pub size: u64,
-    /// When it was recorded (uploaded, or found in the tree), in seconds since the epoch.
+    /// When it was written (uploaded, or last modified when found in the tree), in seconds
+    /// since the epoch.
     pub added_at: i64,
 }
 
@@ -231,18 +232,20 @@ impl Db {
         Ok(found.filter(|_| ok).map(|(u, _)| u))
     }
 
-    /// Records `name` (of `size` bytes) in `owner`'s area; an existing record is updated.
-    pub fn add_file(&self, owner: &User, name: &str, size: u64) -> Result<(), DbError> {
+    /// Records `name` (of `size` bytes, written at `added_at`, seconds since the epoch) in
+    /// `owner`'s area; an existing record is updated.
+    pub fn add_file(
+        &self,
+        owner: &User,
+        name: &str,
+        size: u64,
+        added_at: i64,
+    ) -> Result<(), DbError> {
         self.lock()
             .execute(
                 "INSERT INTO files (owner, name, size, added_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (owner, name) DO UPDATE SET size = excluded.size",
-                params![
-                    owner.id,
-                    name,
-                    i64::try_from(size).unwrap_or(i64::MAX),
-                    now()
-                ],
+                 ON CONFLICT (owner, name) DO UPDATE SET size = excluded.size, added_at = excluded.added_at",
+                params![owner.id, name, i64::try_from(size).unwrap_or(i64::MAX), added_at],
             )
             .map(drop)
             .map_err(err("recording a file"))

@@ -114,7 +114,7 @@ impl AppState {
 /// (subdirectories included; symlinks, names that are not UTF-8 and hidden names skipped),
 /// and forgets the records of files that are gone.
 pub fn record_tree(db: &Db, root: &Path) -> Result<(), DbError> {
-    fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, u64)>) {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, u64, i64)>) {
         let Ok(entries) = fs::read_dir(dir) else {
             return;
         };
@@ -132,17 +132,22 @@ pub fn record_tree(db: &Db, root: &Path) -> Result<(), DbError> {
             if kind.is_dir() {
                 walk(&entry.path(), &format!("{rel}/"), out);
             } else if kind.is_file() {
-                let size = entry.metadata().map_or(0, |m| m.len());
-                out.push((rel, size));
+                let meta = entry.metadata().ok();
+                let modified = meta
+                    .as_ref()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                out.push((rel, meta.map_or(0, |m| m.len()), modified));
             }
         }
     }
     for user in db.users()? {
         let mut files = Vec::new();
         walk(&root.join("users").join(&user.name), "", &mut files);
-        db.retain_files(&user, files.iter().map(|(name, _)| name.as_str()))?;
-        for (name, size) in files {
-            db.add_file(&user, &name, size)?;
+        db.retain_files(&user, files.iter().map(|(name, _, _)| name.as_str()))?;
+        for (name, size, modified) in files {
+            db.add_file(&user, &name, size, modified)?;
         }
     }
     Ok(())

@@ -262,7 +262,7 @@ pub(crate) async fn upload(
     };
     state
         .db
-        .add_file(&user, &name, size)
+        .add_file(&user, &name, size, crate::db::now())
         .map_err(|e| UploadError::Storage(e.to_string()))?;
     log::info!("upload: {} stored {name:?} ({size} bytes)", user.name);
     Ok(HttpResponse::SeeOther()
