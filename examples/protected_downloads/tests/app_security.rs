@@ -600,3 +600,28 @@ async fn the_page_has_a_strict_policy() {
         );
     }
 }
+
+#[actix_rt::test]
+async fn password_checks_beyond_the_concurrency_cap_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    // No slot at all: every password check is refused before Argon2 runs (each takes 19 MiB).
+    let (app, _) = start(
+        root.path(),
+        Settings {
+            concurrent_hashes: 0,
+            ..Settings::default()
+        },
+    )
+    .await;
+    let res = test::call_service(&app, sign_in_request("alice", "wonderland").to_request()).await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(
+        res.headers()
+            .get(header::RETRY_AFTER)
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "1"
+    );
+    assert!(session_cookie(&res).is_none());
+}
