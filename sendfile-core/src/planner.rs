@@ -208,10 +208,12 @@ fn plan_in_process(
         }
         headers.push(h);
     }
-    if representation {
+    if representation || decision.status == 304 {
+        // A 304 updates the headers the browser keeps: the same as the 200's, as the front
+        // servers send them.
         around.push_file_headers(&mut headers, no_store);
     } else {
-        // 304, 412, 416: no representation, but the same nosniff and caching rules.
+        // 412, 416: no file, but the same nosniff and caching rules.
         headers.push(policy::nosniff());
         headers.push(around.cache_control(no_store));
     }
