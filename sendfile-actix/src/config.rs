@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use sendfile_core::engine::RangeLimits;
-use sendfile_core::{Backend, Config, ConfigBuilder, ConfigError};
+use sendfile_core::{Backend, Config, ConfigBuilder, ConfigError, ContentPolicy};
 
 use crate::denied::DeniedStatus;
 use crate::error::SendFileError;
@@ -296,7 +296,8 @@ impl SendFileConfigBuilder {
     }
 
     /// Checks everything and makes the [`SendFileConfig`]: the root is an existing directory
-    /// this process can search (and not `/`, `/proc`, `/sys` or `/dev`), opened now; or a valid
+    /// this process can search (and not `/`, nor on a kernel pseudo-filesystem such as `proc`,
+    /// `sysfs` or `devtmpfs`), opened now; or a valid
     /// bucket with a backend that can send from it, and no root besides; the URL prefix is valid
     /// and present where the backend needs one; the send timeout and the stream cap are above
     /// zero. Call it at start-up: the error names the setting at fault and the fix.
@@ -545,6 +546,30 @@ impl SendFileConfigBuilder {
     pub fn range_limits(self, limits: RangeLimits) -> Self {
         SendFileConfigBuilder {
             inner: self.inner.range_limits(limits),
+            ..self
+        }
+    }
+
+    /// The [content policy](crate::policy) of every file (`SENDFILE_CONTENT_POLICY`, default
+    /// [`ContentPolicy::Untrusted`]: active content such as HTML or SVG is an attachment and
+    /// every file response carries a sandbox). Choose [`ContentPolicy::Trusted`] only when
+    /// every file below the root is content the application controls (never user uploads);
+    /// a single trusted file is [`SendFile::trusted`](crate::SendFile::trusted).
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, ContentPolicy, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::builder(Backend::Simple)
+    ///     .root(dir.path()) // the application's own generated reports
+    ///     .content_policy(ContentPolicy::Trusted)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.core().content_policy(), ContentPolicy::Trusted);
+    /// ```
+    pub fn content_policy(self, policy: ContentPolicy) -> Self {
+        SendFileConfigBuilder {
+            inner: self.inner.content_policy(policy),
             ..self
         }
     }

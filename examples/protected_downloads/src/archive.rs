@@ -59,11 +59,12 @@ pub(crate) async fn download_all(
         return Err(ArchiveError::SendFile(SendFileError::denied_for(&req)));
     }
     let name = dir.rsplit('/').next().unwrap_or(dir);
-    let who = user.name();
+    let who = user.name().map(str::to_owned);
     Archive::new(format!("{name}.zip"))
         .directory(dir, "")
         .resolve(&req, move |file| {
-            file.to_str().is_some_and(|path| may_download(who, path))
+            file.to_str()
+                .is_some_and(|path| may_download(who.as_deref(), path))
         })
         .await
         .map_err(ArchiveError::SendFile)
