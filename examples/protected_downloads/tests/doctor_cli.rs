@@ -154,6 +154,7 @@ fn doctor_through_nginx_from_the_generated_configuration() {
             .env("SENDFILE_ROOT", &root)
             .env("PUBLIC_URL", &url)
             .env("SENDFILE_DOCTOR_TOKEN", TOKEN)
+            .env("DATABASE_PATH", tmp.path().join("app.sqlite3"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
