@@ -31,12 +31,15 @@
 //!   `SENDFILE_S3_*`/`AWS_*` settings) set, `print-config nginx` prints the site for files in
 //!   that bucket, proxying to `SENDFILE_S3_ENDPOINT`.
 //! - `doctor URL`: checks, through the front server at `URL` (plain HTTP, e.g.
-//!   `http://127.0.0.1:8080/`), that offloading works for the running app: one line per
-//!   check; exit status 0 when all pass, 1 otherwise.
+//!   `http://127.0.0.1:8080/`), that offloading works for the running app, with the token in
+//!   `SENDFILE_DOCTOR_TOKEN` (the app's): one line per check; exit status 0 when all pass, 1
+//!   otherwise.
 //!
 //! Doctor settings of the app: `PUBLIC_URL` (also runs the checks once at start-up and serves
-//! them at `/.well-known/sendfile-doctor/report`), `SENDFILE_DOCTOR_FILE` (a file below the
-//! root to probe with when the app cannot write there).
+//! them at `/.well-known/sendfile-doctor/report`), `SENDFILE_DOCTOR_TOKEN` (the bearer token
+//! that opens the doctor's routes to the `doctor` command and monitors; without it they answer
+//! only the app's own start-up check), `SENDFILE_DOCTOR_FILE` (a file below the root to probe
+//! with when the app cannot write there).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -112,7 +115,10 @@ fn run() -> Result<(), String> {
 
 /// `doctor URL`: the report on stdout; an error when a check fails.
 fn doctor(url: &str) -> Result<(), String> {
-    let report = sendfile_actix::doctor::run(url);
+    let report = match env("SENDFILE_DOCTOR_TOKEN") {
+        Some(token) => sendfile_actix::doctor::run_with_token(url, &token),
+        None => sendfile_actix::doctor::run(url),
+    };
     #[allow(clippy::print_stdout, reason = "the command prints the report")]
     {
         print!("{report}");
@@ -203,6 +209,15 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     let mut doctor = DoctorSettings::default();
     if let Some(file) = env("SENDFILE_DOCTOR_FILE") {
         doctor = doctor.probe_file(file);
+    }
+    if let Some(token) = env("SENDFILE_DOCTOR_TOKEN") {
+        if token.len() < sendfile_actix::doctor::MIN_TOKEN_LEN {
+            return Err(format!(
+                "SENDFILE_DOCTOR_TOKEN: shorter than {} characters; use a random secret such as the output of `openssl rand -hex 32`",
+                sendfile_actix::doctor::MIN_TOKEN_LEN
+            ));
+        }
+        doctor = doctor.token(token);
     }
     let front_url = env("PUBLIC_URL").filter(|_| !config.backend().is_in_process());
     if let Some(url) = &front_url {
