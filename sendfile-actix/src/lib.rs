@@ -26,7 +26,8 @@ pub use file::{ResolvedSendFile, SendFile};
 pub use limits::on_connect;
 pub use routing::{Files, resource, route};
 pub use sendfile_core::engine::RangeLimits;
-pub use sendfile_core::{Backend, ConfigError};
+pub use sendfile_core::policy;
+pub use sendfile_core::{Backend, ConfigError, ContentPolicy};
 pub use sendfile_core::{deploy, object, s3};
 
 /// The framework-neutral engine underneath, for what this crate's items mention without

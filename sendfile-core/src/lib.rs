@@ -11,6 +11,8 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`policy`]: what travels with the bytes (`nosniff`, active content as an attachment, a
+//!   sandbox, `Cache-Control: private`).
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
 //! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
 //! - [`doctor`]: checks through the real front server that offloading works.
@@ -35,6 +37,7 @@ mod meta;
 pub mod nginx;
 pub mod object;
 mod planner;
+pub mod policy;
 mod request;
 mod response;
 #[cfg(feature = "s3")]
@@ -52,6 +55,7 @@ pub use error::{ConfigError, Error, NotFoundReason, Overload};
 pub use header::{Header, HeaderBytes};
 pub use meta::FileMeta;
 pub use planner::{effective_backend, plan, plan_resolved, resolve};
+pub use policy::ContentPolicy;
 pub use request::FileRequest;
 pub use response::{Body, Plan};
 pub use streams::{StreamPermit, StreamSlots};
