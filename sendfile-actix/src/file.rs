@@ -589,6 +589,10 @@ fn respond(
                 .conn_data::<crate::limits::ConnProgress>()
                 .map(|c| std::rc::Rc::clone(&c.0)),
             permit,
+            lead: req.conn_data::<crate::limits::ConnProgress>().is_none()
+                && req
+                    .peer_addr()
+                    .is_some_and(|a| a.ip().to_canonical().is_loopback()),
         }),
         Err(err) => err.into_response_for(req),
     }
