@@ -684,6 +684,7 @@ fn file_limits(limits: &StreamLimits) -> StreamLimits {
         request: limits.request.clone(),
         conn: limits.conn.clone(),
         permit: None,
+        lead: limits.lead,
     }
 }
 

@@ -64,6 +64,23 @@ pub(crate) const CHUNK_MAX: usize = 128 * 1024;
 /// so a client that got this far has been reading.
 pub(crate) const GROW_AFTER: u64 = 8 * 1024 * 1024;
 
+/// Loopback without [`crate::on_connect`] (see [`StreamLimits::lead`]): a body's chunks are
+/// [`CHUNK_MIN`] until it has handed this much to actix (actix's first write: its 32 KiB
+/// buffer), then [`LEAD_CHUNK`] up to [`LEAD_UNTIL`].
+pub(crate) const LEAD_FROM: u64 = 2 * CHUNK_MIN as u64;
+
+/// Loopback without [`crate::on_connect`]: the chunk of a body's lead. Larger than a loopback
+/// segment (64 KiB), and than actix's 128 KiB retention limit, so that actix frees its write
+/// buffer after each write instead of keeping it for the rest of the connection.
+pub(crate) const LEAD_CHUNK: usize = 192 * 1024;
+
+/// Loopback without [`crate::on_connect`]: the end of a body's lead. Well under what the
+/// kernel's send buffer of a new loopback connection holds (about 2.6 MB: 20 segments of
+/// 64 KiB, each counted at 128 KiB), so that a client that reads nothing is refused by the
+/// kernel, and leaves its last chunk in actix's write buffer, only after the lead, when the
+/// chunks are small again.
+pub(crate) const LEAD_UNTIL: u64 = 1024 * 1024;
+
 /// Without `RWF_NOWAIT`: a file segment (what is left of it) of at most this many bytes is read
 /// on the worker thread, without the blocking pool.
 #[cfg_attr(target_os = "linux", allow(dead_code))]
@@ -80,6 +97,16 @@ pub(crate) struct StreamLimits {
     /// The bytes carried by the connection so far, when the server counts them.
     pub(crate) conn: Option<Rc<Cell<u64>>>,
     pub(crate) permit: Option<StreamPermit>,
+    /// The client is on loopback and the server does not count per connection (no
+    /// [`crate::on_connect`], so Nagle's algorithm is on as well): the body's first MiB goes
+    /// in chunks of [`LEAD_CHUNK`] after the first write.
+    ///
+    /// A loopback segment holds 64 KiB, so the usual writes of 32 KiB (actix's write buffer
+    /// filled with [`CHUNK_MIN`] chunks) are all smaller than a segment, and each download
+    /// would start that way: a 1 MiB download measured 0.57 of `NamedFile`'s throughput at
+    /// 16 connections (BENCHMARKS.md). A client that reads nothing cannot pin a lead chunk:
+    /// the kernel's buffers of a loopback connection take more than the whole lead.
+    pub(crate) lead: bool,
 }
 
 /// What the stream and its watchdog share (both run on the same worker thread).
@@ -119,6 +146,8 @@ pub(crate) struct FileStream {
     delivered: u64,
     /// Bytes sent on the connection so far, when known (see `ConnProgress`).
     conn: Option<Rc<Cell<u64>>>,
+    /// See [`StreamLimits::lead`].
+    lead: bool,
     #[cfg(target_os = "linux")]
     nowait: bool,
 }
@@ -143,6 +172,7 @@ impl FileStream {
             chunk: CHUNK_MIN,
             delivered: 0,
             conn: limits.conn,
+            lead: limits.lead,
             #[cfg(target_os = "linux")]
             nowait: true,
         }
@@ -193,7 +223,12 @@ impl FileStream {
 
     /// The next chunk's size, and the chunk after it grown.
     fn take_chunk(&mut self, remaining: u64) -> usize {
-        let n = usize::try_from(remaining).map_or(self.chunk, |r| r.min(self.chunk));
+        let size = if self.lead && (LEAD_FROM..LEAD_UNTIL).contains(&self.delivered) {
+            LEAD_CHUNK
+        } else {
+            self.chunk
+        };
+        let n = usize::try_from(remaining).map_or(size, |r| r.min(size));
         self.delivered += n as u64;
         let carried = match &self.conn {
             Some(conn) => {
@@ -351,7 +386,7 @@ impl PooledBuf {
             .ok()
             .flatten()
             .filter(|b| b.len() >= len);
-        let buf = reused.unwrap_or_else(|| vec![0u8; len.max(CHUNK_MAX)]);
+        let buf = reused.unwrap_or_else(|| vec![0u8; len.max(LEAD_CHUNK)]);
         PooledBuf { buf, len }
     }
 
@@ -369,7 +404,7 @@ impl AsRef<[u8]> for PooledBuf {
 impl Drop for PooledBuf {
     fn drop(&mut self) {
         let buf = std::mem::take(&mut self.buf);
-        if buf.len() >= CHUNK_MAX {
+        if buf.len() >= LEAD_CHUNK {
             let _ = POOL.try_with(|p| {
                 let mut p = p.borrow_mut();
                 if p.len() < POOL_MAX {
@@ -453,4 +488,73 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunks a body of `len` bytes is read in.
+    fn schedule(len: u64, lead: bool) -> Vec<usize> {
+        let limits = StreamLimits {
+            send_timeout: Duration::from_secs(60),
+            request: None,
+            conn: None,
+            permit: None,
+            lead,
+        };
+        let segments = vec![Segment::File { offset: 0, len }];
+        let mut stream = FileStream::new(tempfile::tempfile().unwrap(), segments, limits);
+        let mut left = len;
+        let mut chunks = Vec::new();
+        while left > 0 {
+            let n = stream.take_chunk(left);
+            assert!(n > 0 && n <= LEAD_CHUNK, "chunk of {n} bytes");
+            chunks.push(n);
+            left -= n as u64;
+        }
+        chunks
+    }
+
+    const KIB: usize = 1024;
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn on_loopback_the_first_mib_after_the_first_write_goes_in_lead_chunks() {
+        let chunks = schedule(MIB, true);
+        assert_eq!(
+            chunks,
+            [
+                16 * KIB,
+                16 * KIB,
+                192 * KIB,
+                192 * KIB,
+                192 * KIB,
+                192 * KIB,
+                192 * KIB,
+                32 * KIB
+            ]
+        );
+    }
+
+    #[test]
+    fn after_the_lead_chunks_are_small_until_the_client_has_read() {
+        let chunks = schedule(6 * MIB, true);
+        let mut delivered = 0;
+        for &n in &chunks {
+            if delivered >= LEAD_UNTIL + LEAD_CHUNK as u64 {
+                assert_eq!(n, CHUNK_MIN, "at {delivered}: {chunks:?}");
+            }
+            delivered += n as u64;
+        }
+    }
+
+    #[test]
+    fn elsewhere_chunks_are_small_until_the_client_has_read() {
+        let chunks = schedule(MIB, false);
+        assert!(chunks.iter().all(|&n| n == CHUNK_MIN), "{chunks:?}");
+        let chunks = schedule(GROW_AFTER + MIB, false);
+        assert_eq!(chunks[0], CHUNK_MIN);
+        assert!(chunks.contains(&CHUNK_MAX), "{chunks:?}");
+    }
 }

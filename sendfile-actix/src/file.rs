@@ -599,6 +599,10 @@ pub(crate) fn stream_limits(req: &HttpRequest, config: &SendFileConfig) -> Strea
             .conn_data::<crate::limits::ConnProgress>()
             .map(|c| std::rc::Rc::clone(&c.0)),
         permit: None,
+        lead: req.conn_data::<crate::limits::ConnProgress>().is_none()
+            && req
+                .peer_addr()
+                .is_some_and(|a| a.ip().to_canonical().is_loopback()),
     }
 }
 

@@ -65,7 +65,8 @@ pub(crate) struct ConnProgress(pub(crate) Rc<Cell<u64>>);
 /// - A count of what the connection has carried, so that the later downloads of a keep-alive
 ///   connection start with large chunks once the client has shown it reads.
 ///
-/// Elsewhere it only keeps the count.
+/// Elsewhere it only keeps the count. What a server without it gets instead: the guide's
+/// section "What a deployment should do, and what changes without `on_connect`".
 ///
 /// ```
 /// use std::time::Duration;

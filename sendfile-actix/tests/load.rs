@@ -421,6 +421,42 @@ fn stalled_clients_are_cut_off_after_the_send_timeout() {
     eprintln!("{CLIENTS} stalled clients: RSS +{rss_growth} KiB, ordinary 1 MiB download {took:?}");
 }
 
+/// Without the on_connect helper, on loopback the first MiB of a download goes in larger
+/// chunks: a client that reads nothing still pins little, since the kernel's buffers of a
+/// loopback connection take the whole lead before they refuse anything.
+#[test]
+fn stalled_clients_without_on_connect_pin_little() {
+    const CLIENTS: usize = 200;
+    let server = Server::start(&[("big.bin", 64 * MIB)], Options::default());
+    let fds_before = server.fds();
+    let rss_before = server.rss_kib();
+    let stalled: Vec<TcpStream> = (0..CLIENTS)
+        .map(|_| {
+            let mut s = small_client(server.addr());
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let (status, ..) = request(&mut s, "/f/big.bin").unwrap();
+            assert_eq!(status, 200);
+            s
+        })
+        .collect();
+    server.wait_for(Duration::from_secs(10), "the stalled streams", |s| {
+        s.fds() >= fds_before + CLIENTS
+    });
+    let rss_growth = server.rss_kib().saturating_sub(rss_before);
+    let (took, status) = ordinary_download(&server, "/f/big.bin");
+    assert_eq!(status, 200);
+    eprintln!(
+        "{CLIENTS} stalled clients without on_connect: RSS +{rss_growth} KiB, ordinary 64 MiB download {took:?}"
+    );
+    // With on_connect the same clients cost about 46 KiB each; a lead chunk (192 KiB) pinned
+    // per client would be about 240.
+    assert!(
+        rss_growth < (CLIENTS as u64) * 100,
+        "{CLIENTS} stalled clients grew the server by {rss_growth} KiB"
+    );
+    drop(stalled);
+}
+
 /// Without the on_connect helper, the send timeout still closes the stalled stream's file.
 #[test]
 fn a_stalled_stream_releases_its_file_at_the_send_timeout() {

@@ -173,6 +173,7 @@ fn download_name<'a>(request: &'a FileRequest, file: &'a ResolvedFile) -> Cow<'a
         .unwrap_or_default()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_in_process(
     config: &Config,
     request: &FileRequest,

@@ -663,6 +663,11 @@ fn attack_through(
             header(&response, "x-content-type-options"),
         );
         let _ = writeln!(std::io::stderr(), "{outcome}");
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            json!("nosniff"),
+            "{outcome}"
+        );
         if called > 0 || title_ran {
             ran.push(outcome);
         }
