@@ -11,6 +11,7 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`link`]: signed, expiring links, checked by nginx's `secure_link` or by the library.
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
 //! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
 //! - [`doctor`]: checks through the real front server that offloading works.
@@ -30,6 +31,7 @@ pub mod encode;
 pub mod engine;
 mod error;
 mod header;
+pub mod link;
 pub mod logsafe;
 mod meta;
 pub mod nginx;
