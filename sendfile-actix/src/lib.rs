@@ -13,6 +13,7 @@ mod denied;
 mod error;
 mod file;
 mod limits;
+mod links;
 mod routing;
 pub mod test;
 
@@ -24,10 +25,11 @@ pub use denied::DeniedStatus;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
 pub use limits::on_connect;
+pub use links::SignedLinks;
 pub use routing::{Files, resource, route};
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::{Backend, ConfigError};
-pub use sendfile_core::{deploy, object, s3};
+pub use sendfile_core::{deploy, link, object, s3};
 
 /// The framework-neutral engine underneath, for what this crate's items mention without
 /// re-exporting: the core error a [`SendFileError`] wraps ([`SendFileError::inner`]), and what

@@ -402,7 +402,7 @@ fn not_found(req: &HttpRequest, tail: &str, reason: &str) -> SendFileError {
     }
 }
 
-async fn method_not_allowed() -> HttpResponse {
+pub(crate) async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header((header::ALLOW, "GET, HEAD"))
         .finish()

@@ -9,6 +9,8 @@
 //!   checked twice: on the requested name before anything is touched, and on the resolved file
 //!   (symlinks followed) before it is sent, so a link in `public/` to a private file is refused.
 //!
+//! [`links`] adds share links (signed, expiring) when `SENDFILE_LINK_SECRET` is set.
+//!
 //! [`deploy`] holds the front-server configurations generated for it (`print-config`).
 //!
 //! The files live below the configured root: `public/...` for everyone, `users/<name>/...`
@@ -33,6 +35,7 @@
 //! ```
 
 pub mod deploy;
+pub mod links;
 pub mod page;
 
 use std::fmt::Write as _;
@@ -240,7 +243,7 @@ impl ResponseError for SignInRequired {
 
 /// The permission of the download handler: a private file asks an anonymous user to sign in
 /// (401), and is refused to another user (false: 403).
-fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
+pub(crate) fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
     if user.0.is_none() && path.starts_with("users/") {
         return Err(SignInRequired);
     }

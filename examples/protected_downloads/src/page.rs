@@ -125,12 +125,13 @@ pub(crate) async fn index(
             let _ = writeln!(
                 body,
                 "<tr><td class=\"name\">{}</td><td class=\"area\">{}</td><td class=\"num\">{}</td><td>{}</td>\
-                 <td><a class=\"button\" href=\"/download/{}\" download>Download</a></td></tr>",
+                 <td><a class=\"button\" href=\"/download/{}\" download>Download</a>{}</td></tr>",
                 escape_html(name),
                 area,
                 human_size(f.size),
                 f.modified.map_or_else(|| "–".to_owned(), format_date),
                 escape_html(&encode_url_path(&f.path)),
+                crate::links::share_cell(&req, &f.path),
             );
         }
         body.push_str("</tbody>\n</table>\n");
@@ -202,7 +203,7 @@ fn sign_in_page(status: StatusCode, error: Option<&str>) -> HttpResponse {
     page(status, "Sign in", &body)
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
