@@ -358,3 +358,57 @@ fn nginx_serves_signed_links_with_the_app_stopped() {
     let res = Request::get(&moved).send(checkers.nginx.addr).unwrap();
     assert_eq!(res.status, 403, "{res:?}");
 }
+
+/// The example's share action: a signed-in user gets a link to a file they may read, which
+/// then works for anyone; files they may not read get no link.
+#[test]
+fn the_example_shares_files_its_user_may_read() {
+    let fixture = Fixture::new().expect("fixture");
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&fixture.root)
+        .build()
+        .expect("config");
+    let app = RunningApp::start_extended(
+        config,
+        false,
+        None,
+        Arc::new(|cfg| protected_downloads::links::configure(signer())(cfg)),
+    )
+    .expect("app");
+    let alice = |target: &str| {
+        Request::get(target)
+            .basic_auth("alice", "wonderland")
+            .send(app.addr)
+            .unwrap()
+    };
+    let page = alice("/");
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(
+        html.contains("href=\"/share/users/alice/r%C3%A9sum%C3%A9%202026.txt\">Share link (1 hour)</a>"),
+        "{html}"
+    );
+    assert!(!html.contains("/share/users/bob/"), "{html}");
+
+    let shared = alice("/share/users/alice/r%C3%A9sum%C3%A9%202026.txt");
+    assert_eq!(shared.status, 200, "{shared:?}");
+    let html = String::from_utf8_lossy(&shared.body).into_owned();
+    let link = html
+        .split("id=\"share-link\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the link on the page")
+        .replace("&amp;", "&");
+    assert!(link.starts_with("/signed/users/alice/r%C3%A9sum%C3%A9%202026.txt?expires="));
+    // Anyone with the link, signed in or not, gets the file.
+    let res = Request::get(&link).send(app.addr).unwrap();
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.body, "Alice's résumé.\n".as_bytes());
+
+    // No link to another user's file, nor for a visitor who is not signed in.
+    assert_eq!(alice("/share/users/bob/notes.txt").status, 403);
+    let anonymous = Request::get("/share/users/alice/notes.txt").send(app.addr).unwrap();
+    assert_eq!(anonymous.status, 401);
+    // A public file through a symlink that leads out of the root: no link.
+    assert_eq!(alice("/share/public/link-out.txt").status, 404);
+}
