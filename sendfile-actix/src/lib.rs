@@ -12,6 +12,7 @@ mod config;
 mod denied;
 mod error;
 mod file;
+mod forward;
 mod limits;
 mod links;
 mod routing;
@@ -24,12 +25,15 @@ pub use config::{SendFileConfig, SendFileConfigBuilder};
 pub use denied::DeniedStatus;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
+pub use forward::ForwardAuth;
 pub use limits::on_connect;
 pub use links::SignedLinks;
 pub use routing::{Files, resource, route};
 pub use sendfile_core::engine::RangeLimits;
 pub use sendfile_core::{Backend, ConfigError};
 pub use sendfile_core::{deploy, link, object, s3};
+/// Forward-auth: the proxies' configuration and how the original URI is decoded.
+pub use sendfile_core::forward as forward_auth;
 
 /// The framework-neutral engine underneath, for what this crate's items mention without
 /// re-exporting: the core error a [`SendFileError`] wraps ([`SendFileError::inner`]), and what

@@ -1067,7 +1067,7 @@ const STORE_HEADERS_HIDDEN: [&str; 15] = [
 ];
 
 /// nginx's `upstream <name>_upstream` to the app, with its keep-alive pool.
-fn nginx_app_upstream(name: &str, app: &Address, keepalive: u32) -> String {
+pub(crate) fn nginx_app_upstream(name: &str, app: &Address, keepalive: u32) -> String {
     let pool = if keepalive == 0 {
         "    # No keep-alive pool: every request opens a new connection to the app.\n".to_owned()
     } else {
@@ -1116,7 +1116,7 @@ fn static_backend_name(backend: &Backend) -> &'static str {
 }
 
 /// An absolute root without a trailing slash that every server's syntax takes unquoted.
-fn check_root(root: &str) -> Result<String, ConfigError> {
+pub(crate) fn check_root(root: &str) -> Result<String, ConfigError> {
     if !root.starts_with('/') {
         return Err(ConfigError::new(
             "SENDFILE_ROOT",

@@ -11,6 +11,8 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`forward`]: forward-auth (nginx `auth_request`, Caddy `forward_auth`, Traefik
+//!   `ForwardAuth`): the path a proxy asks about, and the proxies' configuration.
 //! - [`link`]: signed, expiring links, checked by nginx's `secure_link` or by the library.
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
 //! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
@@ -30,6 +32,7 @@ pub mod doctor;
 pub mod encode;
 pub mod engine;
 mod error;
+pub mod forward;
 mod header;
 pub mod link;
 pub mod logsafe;

@@ -621,7 +621,7 @@ fn scope_of<'p>(decoded: &'p [u8], location_len: usize, depth: &str) -> Option<&
 
 /// Why nginx's generated location refuses this request target, whatever its signature: the
 /// regular expression `(?i)%(?:2[ef]|00)|//|/\.\.?(?:[/?]|$)|/(?:\?|$)` on `$request_uri`.
-fn refused_target(path: &str, query: &str) -> Option<&'static str> {
+pub(crate) fn refused_target(path: &str, query: &str) -> Option<&'static str> {
     let target = if query.is_empty() {
         path.to_owned()
     } else {

@@ -122,6 +122,7 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
 /// also shows a [`page::DoctorVerdict`] found as `web::Data`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(sendfile_actix::doctor::configure)
+        .configure(links::configure_forward_auth)
         .service(
             web::resource("/")
                 .wrap(page::session_middleware())
@@ -252,7 +253,7 @@ pub(crate) fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequi
 
 /// The permission on the file that will be sent: its location below the root, symlinks
 /// resolved. A name that is not UTF-8 matches no rule and is refused.
-async fn may_have(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, SignInRequired> {
+pub(crate) async fn may_have(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, SignInRequired> {
     match file.relative_path().to_str() {
         Some(path) => authorize(&SignedIn::of(req), path),
         None => Ok(false),

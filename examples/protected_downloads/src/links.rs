@@ -118,3 +118,19 @@ async fn share(req: HttpRequest, user: SignedIn, path: web::Path<String>) -> Htt
     );
     page::page(StatusCode::OK, "Share link", &body)
 }
+
+/// The URL prefix of the files a proxy serves after asking the app (forward-auth).
+pub const FORWARD_MOUNT: &str = "/files";
+
+/// Registers the forward-auth endpoint ([`sendfile_actix::ForwardAuth`]) for the files at
+/// [`FORWARD_MOUNT`], with the permission of `/download/` and the session of the page:
+/// behind nginx `auth_request`, Caddy `forward_auth` or Traefik `ForwardAuth`
+/// ([`sendfile_actix::forward_auth::ForwardSite`]), the proxy sends the files itself.
+pub fn configure_forward_auth(cfg: &mut web::ServiceConfig) {
+    let endpoint = sendfile_actix::forward_auth::DEFAULT_ENDPOINT;
+    cfg.service(
+        web::scope(endpoint)
+            .wrap(page::session_middleware())
+            .service(sendfile_actix::ForwardAuth::new(FORWARD_MOUNT, "", crate::may_have).endpoint("")),
+    );
+}
