@@ -4,6 +4,7 @@
 #![doc = include_str!("docs/object-storage.md")]
 #![doc = include_str!("docs/in-process.md")]
 #![doc = include_str!("docs/front-servers.md")]
+#![doc = include_str!("docs/signed-links.md")]
 #![doc = include_str!("docs/security.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
