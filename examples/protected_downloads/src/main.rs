@@ -31,6 +31,10 @@
 //!   app per worker (default 256; 0 turns it off). With `SENDFILE_S3_BUCKET` (and the other
 //!   `SENDFILE_S3_*`/`AWS_*` settings) set, `print-config nginx` prints the site for files in
 //!   that bucket, proxying to `SENDFILE_S3_ENDPOINT`.
+//! - `print-forward-auth nginx|caddy|traefik [--front ADDR]`: prints the proxy's configuration
+//!   for forward-auth: the files at `/files/` sent by the proxy once the app's
+//!   `/.sendfile/forward-auth` said yes (Traefik: its static and dynamic files and the nginx
+//!   that serves the files, each after a `# ==> name` line).
 //! - `sign-link PATH [--expires SECONDS]`: prints a signed link to `PATH` (below the root),
 //!   valid for `SECONDS` (default 3600), as a path starting with `/` on the site's own host.
 //!   Needs `SENDFILE_LINK_SECRET`.
@@ -88,7 +92,42 @@ fn run() -> Result<(), String> {
         Command::PrintConfig(server) => print_config(*server, listen, &args),
         Command::Doctor(url) => doctor(url),
         Command::SignLink(path) => sign_link(path, args.expires.as_deref()),
+        Command::PrintForwardAuth(proxy) => print_forward_auth(*proxy, listen, &args),
     }
+}
+
+/// `print-forward-auth PROXY`: the proxy's configuration files on stdout.
+fn print_forward_auth(
+    proxy: sendfile_actix::forward_auth::Proxy,
+    app: SocketAddr,
+    args: &Args,
+) -> Result<(), String> {
+    let front: Address = args
+        .front
+        .as_deref()
+        .unwrap_or("127.0.0.1:8080")
+        .parse()
+        .map_err(|e: sendfile_actix::ConfigError| format!("--front: {}", e.message))?;
+    let root = env("SENDFILE_ROOT").unwrap_or_else(|| default_root().to_string_lossy().into_owned());
+    let site = sendfile_actix::forward_auth::ForwardSite::new(
+        proxy,
+        front,
+        Address::from(app),
+        &root,
+        protected_downloads::links::FORWARD_MOUNT,
+    )
+    .map_err(|e| e.to_string())?
+    .name(protected_downloads::deploy::APP_NAME);
+    let files = site.render();
+    let many = files.len() > 1;
+    #[allow(clippy::print_stdout, reason = "the command prints the configuration")]
+    for (name, text) in files {
+        if many {
+            println!("# ==> {name}");
+        }
+        print!("{text}");
+    }
+    Ok(())
 }
 
 /// The link signer `SENDFILE_LINK_SECRET` enables, if set.
@@ -293,6 +332,8 @@ enum Command {
     Doctor(String),
     /// Print a signed link to this path below the root.
     SignLink(String),
+    /// Print a proxy's forward-auth configuration.
+    PrintForwardAuth(sendfile_actix::forward_auth::Proxy),
 }
 
 /// The command line: an optional command, `--listen ADDR`, `--front ADDR`.
@@ -305,7 +346,7 @@ struct Args {
     expires: Option<String>,
 }
 
-const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] | sign-link PATH [--expires SECONDS] | doctor URL (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL, SENDFILE_LINK_SECRET)";
+const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] | print-forward-auth nginx|caddy|traefik [--front ADDR] | sign-link PATH [--expires SECONDS] | doctor URL (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL, SENDFILE_LINK_SECRET)";
 
 impl Args {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -357,6 +398,19 @@ impl Args {
                     .map_err(|e: sendfile_actix::ConfigError| e.message)?;
                 parsed.command = Command::PrintConfig(server);
             }
+            Some("print-forward-auth") => {
+                use sendfile_actix::forward_auth::Proxy;
+                parsed.command = Command::PrintForwardAuth(match positional.next().as_deref() {
+                    Some("nginx") => Proxy::Nginx,
+                    Some("caddy") => Proxy::Caddy,
+                    Some("traefik") => Proxy::Traefik,
+                    other => {
+                        return Err(format!(
+                            "print-forward-auth needs nginx, caddy or traefik, not {other:?}; {USAGE}"
+                        ));
+                    }
+                });
+            }
             Some("sign-link") => {
                 let path = positional.next().ok_or_else(|| {
                     format!("sign-link needs a path below the root, e.g. public/welcome.txt; {USAGE}")
@@ -378,7 +432,10 @@ impl Args {
             return Err(format!("--expires only goes with sign-link; {USAGE}"));
         }
         if (parsed.front.is_some() || parsed.keepalive.is_some())
-            && !matches!(parsed.command, Command::PrintConfig(_))
+            && !matches!(
+                parsed.command,
+                Command::PrintConfig(_) | Command::PrintForwardAuth(_)
+            )
         {
             return Err(format!(
                 "--front and --keepalive only go with print-config; {USAGE}"

@@ -121,3 +121,25 @@ fn print_config_nginx_includes_the_checking_location_with_a_secret() {
         assert!(!stdout(&with).contains(SECRET));
     }
 }
+
+#[test]
+fn print_forward_auth_prints_each_proxy_configuration() {
+    let root = ("SENDFILE_ROOT", "/srv/files");
+    let nginx = stdout(&run(&["print-forward-auth", "nginx"], &[root]));
+    assert!(nginx.contains("location ^~ /files/ {"), "{nginx}");
+    assert!(nginx.contains("auth_request /.sendfile/forward-auth;"));
+    assert!(nginx.contains("proxy_set_header X-Original-URI $request_uri;"));
+    assert!(nginx.contains("alias /srv/files/;"));
+    let caddy = stdout(&run(&["print-forward-auth", "caddy"], &[root]));
+    assert!(caddy.contains("forward_auth 127.0.0.1:0 {"), "{caddy}");
+    assert!(caddy.contains("root * /srv/files"));
+    let traefik = stdout(&run(&["print-forward-auth", "traefik", "--front", "0.0.0.0:80"], &[root]));
+    for part in ["# ==> traefik.yml", "# ==> dynamic.yml", "# ==> static-nginx.conf"] {
+        assert!(traefik.contains(part), "{traefik}");
+    }
+    assert!(traefik.contains("address: \"0.0.0.0:80\""));
+    assert!(traefik.contains("forwardAuth:"));
+    let wrong = run(&["print-forward-auth", "apache"], &[root]);
+    assert!(!wrong.status.success());
+    assert!(stderr(&wrong).contains("nginx, caddy or traefik"));
+}
