@@ -31,10 +31,10 @@ pub use limits::on_connect;
 pub use links::SignedLinks;
 pub use routing::{Files, resource, route};
 pub use sendfile_core::engine::RangeLimits;
-pub use sendfile_core::{Backend, ConfigError};
-pub use sendfile_core::{deploy, link, object, s3};
 /// Forward-auth: the proxies' configuration and how the original URI is decoded.
 pub use sendfile_core::forward as forward_auth;
+pub use sendfile_core::{Backend, ConfigError};
+pub use sendfile_core::{deploy, link, object, s3};
 
 /// The framework-neutral engine underneath, for what this crate's items mention without
 /// re-exporting: the core error a [`SendFileError`] wraps ([`SendFileError::inner`]), and what

@@ -1005,8 +1005,7 @@ impl Site {
         }
         let location = signer.location();
         let inside = |outer: &str, inner: &str| {
-            !outer.is_empty()
-                && (inner == outer || inner.starts_with(&format!("{outer}/")))
+            !outer.is_empty() && (inner == outer || inner.starts_with(&format!("{outer}/")))
         };
         if inside(&self.url, location) || inside(location, &self.url) {
             return Err(ConfigError::new(

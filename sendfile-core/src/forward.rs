@@ -44,10 +44,7 @@ pub fn requested_path(original_uri: &str, mount: &str) -> Result<PathBuf, &'stat
         None => (original_uri, ""),
     };
     let mount = mount.trim_end_matches('/');
-    let Some(rest) = path
-        .strip_prefix(mount)
-        .and_then(|r| r.strip_prefix('/'))
-    else {
+    let Some(rest) = path.strip_prefix(mount).and_then(|r| r.strip_prefix('/')) else {
         return Err("the path is not below the mount");
     };
     if let Some(why) = crate::link::refused_target(path, query) {
@@ -194,8 +191,11 @@ impl ForwardSite {
             name,
             ..
         } = self;
-        let upstream = crate::deploy::nginx_app_upstream(name, app, crate::deploy::DEFAULT_KEEPALIVE);
-        let mut out = self.header(&format!("nginx auth_request: the files of {name}, sent by nginx."));
+        let upstream =
+            crate::deploy::nginx_app_upstream(name, app, crate::deploy::DEFAULT_KEEPALIVE);
+        let mut out = self.header(&format!(
+            "nginx auth_request: the files of {name}, sent by nginx."
+        ));
         let _ = write!(
             out,
             "
@@ -262,7 +262,9 @@ server {{
             name,
             ..
         } = self;
-        let mut out = self.header(&format!("Caddy 2 forward_auth: the files of {name}, sent by file_server."));
+        let mut out = self.header(&format!(
+            "Caddy 2 forward_auth: the files of {name}, sent by file_server."
+        ));
         let _ = write!(
             out,
             "
@@ -308,10 +310,15 @@ http://{listen} {{
             ..
         } = self;
         let statics = self.static_server.clone().unwrap_or_else(|| {
-            let port = app.port().parse::<u16>().map_or(8001, |p| p.wrapping_add(1));
+            let port = app
+                .port()
+                .parse::<u16>()
+                .map_or(8001, |p| p.wrapping_add(1));
             Address::from(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
         });
-        let header = self.header(&format!("Traefik 3 ForwardAuth: the files of {name}, sent by an nginx on loopback."));
+        let header = self.header(&format!(
+            "Traefik 3 ForwardAuth: the files of {name}, sent by an nginx on loopback."
+        ));
         let main = format!(
             "{header}
 entryPoints:

@@ -531,9 +531,10 @@ impl LinkBuilder<'_> {
             Some(_) => scope_of(&decoded, location.len(), &depth_text),
         }
         .expect("the prefix is a directory of the path");
-        let expires = unix_seconds(self.expires.unwrap_or_else(|| {
-            SystemTime::now() + DEFAULT_LIFETIME
-        }))
+        let expires = unix_seconds(
+            self.expires
+                .unwrap_or_else(|| SystemTime::now() + DEFAULT_LIFETIME),
+        )
         .max(1)
         .to_string();
         let client = self.client.map(|ip| ip.to_string()).unwrap_or_default();
@@ -656,7 +657,9 @@ fn nginx_arg<'q>(query: &'q str, name: &str) -> &'q str {
         .split('&')
         .find_map(|part| {
             let (n, v) = part.split_at_checked(name.len())?;
-            (n.eq_ignore_ascii_case(name)).then_some(v)?.strip_prefix('=')
+            (n.eq_ignore_ascii_case(name))
+                .then_some(v)?
+                .strip_prefix('=')
         })
         .unwrap_or("")
 }
@@ -671,8 +674,7 @@ fn parse_expires(text: &str) -> Option<u64> {
 }
 
 fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -860,7 +862,10 @@ mod tests {
             }
         }
         assert_eq!(encode_base64url(b"\xfb\xff"), "-_8");
-        assert_eq!(decode_base64url(b"+AAAAAAAAAAAAAAAAAAAAA", LinkScheme::NginxMd5), None);
+        assert_eq!(
+            decode_base64url(b"+AAAAAAAAAAAAAAAAAAAAA", LinkScheme::NginxMd5),
+            None
+        );
     }
 
     #[test]
@@ -922,7 +927,11 @@ mod tests {
         }
         // Names that only look like dots are fine: `..x`, `.hidden`, `%252e`.
         for name in ["..x", ".hidden", "%2e%2e.txt", "a.", "..."] {
-            let link = s.link(format!("dir/{name}")).expires_at(at(10)).build().unwrap();
+            let link = s
+                .link(format!("dir/{name}"))
+                .expires_at(at(10))
+                .build()
+                .unwrap();
             assert!(check(&s, &link, 1).is_ok(), "{name}: {link}");
         }
     }
@@ -937,8 +946,18 @@ mod tests {
         assert!(s.link("ab/c").prefix("a").build().is_err());
         assert!(s.link("a/b").prefix("a/b").build().is_err());
         let deep = "d/".repeat(10) + "f";
-        assert!(s.link(&deep).prefix("d/".repeat(10).trim_end_matches('/')).build().is_err());
-        assert!(s.link(&deep).prefix("d/".repeat(9).trim_end_matches('/')).build().is_ok());
+        assert!(
+            s.link(&deep)
+                .prefix("d/".repeat(10).trim_end_matches('/'))
+                .build()
+                .is_err()
+        );
+        assert!(
+            s.link(&deep)
+                .prefix("d/".repeat(9).trim_end_matches('/'))
+                .build()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -961,16 +980,23 @@ mod tests {
         // The scope is signed: widening it is forgery.
         let wider = query.replace("scope=2", "scope=1");
         assert_eq!(
-            s.verify("/signed/v/talk/x", Some(&wider), None, at(1)).unwrap_err(),
+            s.verify("/signed/v/talk/x", Some(&wider), None, at(1))
+                .unwrap_err(),
             LinkError::Forged
         );
         let dropped = query.replace("scope=2&", "");
         assert_eq!(
-            s.verify("/signed/v/talk/index.m3u8", Some(&dropped), None, at(1)).unwrap_err(),
+            s.verify("/signed/v/talk/index.m3u8", Some(&dropped), None, at(1))
+                .unwrap_err(),
             LinkError::Forged
         );
         // The whole root.
-        let all = s.link("a/b").prefix("").expires_at(at(100)).build().unwrap();
+        let all = s
+            .link("a/b")
+            .prefix("")
+            .expires_at(at(100))
+            .build()
+            .unwrap();
         assert!(all.contains("scope=0"));
         let query = all.split_once('?').unwrap().1;
         assert!(s.verify("/signed/z", Some(query), None, at(1)).is_ok());
@@ -989,7 +1015,10 @@ mod tests {
             s.verify(path, Some(query), Some(other), at(1)).unwrap_err(),
             LinkError::Forged
         );
-        assert_eq!(s.verify(path, Some(query), None, at(1)).unwrap_err(), LinkError::Forged);
+        assert_eq!(
+            s.verify(path, Some(query), None, at(1)).unwrap_err(),
+            LinkError::Forged
+        );
         let unbound = query.replace("&ip=1", "");
         assert_eq!(
             s.verify(path, Some(&unbound), Some(ip), at(1)).unwrap_err(),
@@ -1009,7 +1038,11 @@ mod tests {
         assert!(check(&s, &link, 1).is_ok());
         assert_eq!(check(&s, &link, 101).unwrap_err(), LinkError::Expired);
         // No downgrade: an MD5 link is not accepted by an HMAC signer, nor the other way.
-        let md5 = signer().link("a b/ü.txt").expires_at(at(100)).build().unwrap();
+        let md5 = signer()
+            .link("a b/ü.txt")
+            .expires_at(at(100))
+            .build()
+            .unwrap();
         assert!(check(&s, &md5, 1).is_err());
         assert!(check(&signer(), &link, 1).is_err());
         // HMAC-SHA256(key, "100|/signed/a b/ü.txt|"), computed with
@@ -1048,7 +1081,10 @@ mod tests {
     #[test]
     fn generated_nginx_text() {
         let maps = nginx_maps(&signer(), "app");
-        assert!(maps.contains("\"~^2:(/signed/(?:[^/]+/){2})\" $1;"), "{maps}");
+        assert!(
+            maps.contains("\"~^2:(/signed/(?:[^/]+/){2})\" $1;"),
+            "{maps}"
+        );
         let location = nginx_location(&signer(), "app", "/srv/files");
         assert!(location.contains("location ^~ /signed/ {"));
         assert!(location.contains(&format!(

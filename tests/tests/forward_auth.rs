@@ -110,19 +110,18 @@ impl Stack {
         let (front, traefik, addr, logs) = match traefik {
             None => {
                 let (_, text) = files.render().remove(0);
-                let front = Front::start_edited(
-                    &front_config(setup, app.addr, &fixture, port),
-                    &|_| text.clone(),
-                )
-                .unwrap_or_else(|e| panic!("{proxy:?}: {e}"));
+                let front =
+                    Front::start_edited(&front_config(setup, app.addr, &fixture, port), &|_| {
+                        text.clone()
+                    })
+                    .unwrap_or_else(|e| panic!("{proxy:?}: {e}"));
                 let logs = fixture.path().join(setup.name());
                 (Some(front), None, front_addr(port), logs)
             }
             Some(binary) => {
                 let static_port = front::free_port().expect("port");
-                let files = files.static_server(
-                    SocketAddr::from((Ipv4Addr::LOCALHOST, static_port)).into(),
-                );
+                let files = files
+                    .static_server(SocketAddr::from((Ipv4Addr::LOCALHOST, static_port)).into());
                 let rendered = files.render();
                 let text = |name: &str| {
                     rendered
@@ -141,12 +140,14 @@ impl Stack {
                 fs::create_dir_all(&dir).unwrap();
                 let dynamic = dir.join("dynamic.yml");
                 fs::write(&dynamic, text("dynamic.yml")).unwrap();
-                let main = text("traefik.yml")
-                    .replace("{{DYNAMIC}}", &dynamic.to_string_lossy());
+                let main = text("traefik.yml").replace("{{DYNAMIC}}", &dynamic.to_string_lossy());
                 fs::write(dir.join("traefik.yml"), main).unwrap();
                 let log = fs::File::create(dir.join("traefik.log")).unwrap();
                 let child = Command::new(binary)
-                    .arg(format!("--configFile={}", dir.join("traefik.yml").display()))
+                    .arg(format!(
+                        "--configFile={}",
+                        dir.join("traefik.yml").display()
+                    ))
                     .current_dir(&dir)
                     .stdin(Stdio::null())
                     .stdout(log.try_clone().unwrap())
@@ -225,7 +226,12 @@ fn exercise(proxy: Proxy) {
     for name in fixture::hostile_names() {
         let url = file_url(&format!("{HOSTILE_DIR}/{name}"));
         let res = alice(Request::get(&url));
-        assert_eq!(res.status, 200, "{proxy:?} {url}: {res:?}\n{}", stack.logs());
+        assert_eq!(
+            res.status,
+            200,
+            "{proxy:?} {url}: {res:?}\n{}",
+            stack.logs()
+        );
         assert_eq!(res.body, fixture::content_for(&name), "{proxy:?} {url}");
     }
 

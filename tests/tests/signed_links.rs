@@ -125,7 +125,10 @@ impl Checkers {
             if expected == 200 {
                 let name = file.expect("a file for 200");
                 assert_eq!(res.body, fixture::content_for(name), "{target}");
-                assert_eq!(res.header("Referrer-Policy").as_deref(), Some("no-referrer"));
+                assert_eq!(
+                    res.header("Referrer-Policy").as_deref(),
+                    Some("no-referrer")
+                );
                 let disposition = res.header("Content-Disposition").unwrap_or_default();
                 assert!(disposition.starts_with("attachment"), "{res:?}");
             }
@@ -198,7 +201,10 @@ fn nginx_and_the_library_accept_and_refuse_the_same_links() {
             .parse()
             .unwrap();
         cases.push((
-            valid.replace(&format!("expires={expires}"), &format!("expires={}", expires + 1)),
+            valid.replace(
+                &format!("expires={expires}"),
+                &format!("expires={}", expires + 1),
+            ),
             403,
             None,
         ));
@@ -237,7 +243,12 @@ fn nginx_and_the_library_accept_and_refuse_the_same_links() {
             None,
         ));
         // Bound to the client's address (127.0.0.1), and to another one.
-        let bound = s.link(&file).client(localhost).expires_in(hour).build().unwrap();
+        let bound = s
+            .link(&file)
+            .client(localhost)
+            .expires_in(hour)
+            .build()
+            .unwrap();
         cases.push((bound, 200, Some(name)));
         let elsewhere = s
             .link(&file)
@@ -265,7 +276,11 @@ fn nginx_and_the_library_accept_and_refuse_the_same_links() {
             cases.push((mutated, expected, Some(name)));
         }
         for (target, expected, file) in cases {
-            assert_eq!(library_verdict(&s, &target, localhost), expected, "{target}");
+            assert_eq!(
+                library_verdict(&s, &target, localhost),
+                expected,
+                "{target}"
+            );
             checkers.agree(&target, expected, file);
             checked += 1;
         }
@@ -277,7 +292,10 @@ fn nginx_and_the_library_accept_and_refuse_the_same_links() {
         let (n, l) = checkers.both(&Request::get(&link));
         for res in [&n, &l] {
             assert!((400..500).contains(&res.status), "{res:?}");
-            assert!(!res.body_contains(&checkers.fixture.secret_marker), "{res:?}");
+            assert!(
+                !res.body_contains(&checkers.fixture.secret_marker),
+                "{res:?}"
+            );
         }
     }
 }
@@ -313,8 +331,14 @@ fn range_head_and_conditional_requests_through_signed_links() {
         assert_eq!(res.status, 200);
         let etag = res.header("ETag").expect("an ETag");
         let last_modified = res.header("Last-Modified").expect("Last-Modified");
-        for (name, value) in [("If-None-Match", etag), ("If-Modified-Since", last_modified)] {
-            let again = Request::get(&link).header(name, value.clone()).send(addr).unwrap();
+        for (name, value) in [
+            ("If-None-Match", etag),
+            ("If-Modified-Since", last_modified),
+        ] {
+            let again = Request::get(&link)
+                .header(name, value.clone())
+                .send(addr)
+                .unwrap();
             assert_eq!(again.status, 304, "{name}: {value}: {again:?}");
             assert!(again.body.is_empty());
         }
@@ -385,7 +409,9 @@ fn the_example_shares_files_its_user_may_read() {
     assert_eq!(page.status, 200);
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert!(
-        html.contains("href=\"/share/users/alice/r%C3%A9sum%C3%A9%202026.txt\">Share link (1 hour)</a>"),
+        html.contains(
+            "href=\"/share/users/alice/r%C3%A9sum%C3%A9%202026.txt\">Share link (1 hour)</a>"
+        ),
         "{html}"
     );
     assert!(!html.contains("/share/users/bob/"), "{html}");
@@ -407,7 +433,9 @@ fn the_example_shares_files_its_user_may_read() {
 
     // No link to another user's file, nor for a visitor who is not signed in.
     assert_eq!(alice("/share/users/bob/notes.txt").status, 403);
-    let anonymous = Request::get("/share/users/alice/notes.txt").send(app.addr).unwrap();
+    let anonymous = Request::get("/share/users/alice/notes.txt")
+        .send(app.addr)
+        .unwrap();
     assert_eq!(anonymous.status, 401);
     // A public file through a symlink that leads out of the root: no link.
     assert_eq!(alice("/share/public/link-out.txt").status, 404);

@@ -253,7 +253,10 @@ pub(crate) fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequi
 
 /// The permission on the file that will be sent: its location below the root, symlinks
 /// resolved. A name that is not UTF-8 matches no rule and is refused.
-pub(crate) async fn may_have(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, SignInRequired> {
+pub(crate) async fn may_have(
+    req: &HttpRequest,
+    file: &ResolvedSendFile,
+) -> Result<bool, SignInRequired> {
     match file.relative_path().to_str() {
         Some(path) => authorize(&SignedIn::of(req), path),
         None => Ok(false),

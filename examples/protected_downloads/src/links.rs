@@ -131,6 +131,8 @@ pub fn configure_forward_auth(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(endpoint)
             .wrap(page::session_middleware())
-            .service(sendfile_actix::ForwardAuth::new(FORWARD_MOUNT, "", crate::may_have).endpoint("")),
+            .service(
+                sendfile_actix::ForwardAuth::new(FORWARD_MOUNT, "", crate::may_have).endpoint(""),
+            ),
     );
 }

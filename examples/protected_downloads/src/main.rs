@@ -108,7 +108,8 @@ fn print_forward_auth(
         .unwrap_or("127.0.0.1:8080")
         .parse()
         .map_err(|e: sendfile_actix::ConfigError| format!("--front: {}", e.message))?;
-    let root = env("SENDFILE_ROOT").unwrap_or_else(|| default_root().to_string_lossy().into_owned());
+    let root =
+        env("SENDFILE_ROOT").unwrap_or_else(|| default_root().to_string_lossy().into_owned());
     let site = sendfile_actix::forward_auth::ForwardSite::new(
         proxy,
         front,
@@ -413,7 +414,9 @@ impl Args {
             }
             Some("sign-link") => {
                 let path = positional.next().ok_or_else(|| {
-                    format!("sign-link needs a path below the root, e.g. public/welcome.txt; {USAGE}")
+                    format!(
+                        "sign-link needs a path below the root, e.g. public/welcome.txt; {USAGE}"
+                    )
                 })?;
                 parsed.command = Command::SignLink(path);
             }

@@ -49,7 +49,10 @@ fn sign_link_prints_a_path_the_library_accepts() {
     let verified = signer
         .verify(path, Some(query), None, SystemTime::now())
         .unwrap();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     assert!((now + 55..=now + 61).contains(&verified.expires()));
     let later = SystemTime::now() + Duration::from_secs(120);
     assert!(signer.verify(path, Some(query), None, later).is_err());
@@ -73,7 +76,10 @@ fn short_or_missing_secrets_are_refused_with_the_fix() {
     let short = [("SENDFILE_LINK_SECRET", "hunter2")];
     for args in [&["sign-link", "public/welcome.txt"][..], &[]] {
         let out = run(args, &short);
-        assert!(!out.status.success(), "{args:?} started with a short secret");
+        assert!(
+            !out.status.success(),
+            "{args:?} started with a short secret"
+        );
         let err = stderr(&out);
         assert!(err.contains("SENDFILE_LINK_SECRET"), "{err}");
         assert!(err.contains("at least 32"), "{err}");
@@ -84,7 +90,11 @@ fn short_or_missing_secrets_are_refused_with_the_fix() {
     assert!(stderr(&out).contains("SENDFILE_LINK_SECRET is not set"));
     let out = run(&[], &[("SENDFILE_LINK_URL", "/share")]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("SENDFILE_LINK_URL"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SENDFILE_LINK_URL"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(
         &["sign-link", "../etc/passwd"],
         &[("SENDFILE_LINK_SECRET", SECRET)],
@@ -133,8 +143,15 @@ fn print_forward_auth_prints_each_proxy_configuration() {
     let caddy = stdout(&run(&["print-forward-auth", "caddy"], &[root]));
     assert!(caddy.contains("forward_auth 127.0.0.1:0 {"), "{caddy}");
     assert!(caddy.contains("root * /srv/files"));
-    let traefik = stdout(&run(&["print-forward-auth", "traefik", "--front", "0.0.0.0:80"], &[root]));
-    for part in ["# ==> traefik.yml", "# ==> dynamic.yml", "# ==> static-nginx.conf"] {
+    let traefik = stdout(&run(
+        &["print-forward-auth", "traefik", "--front", "0.0.0.0:80"],
+        &[root],
+    ));
+    for part in [
+        "# ==> traefik.yml",
+        "# ==> dynamic.yml",
+        "# ==> static-nginx.conf",
+    ] {
         assert!(traefik.contains(part), "{traefik}");
     }
     assert!(traefik.contains("address: \"0.0.0.0:80\""));
