@@ -13,6 +13,7 @@
 //! - [`engine`]: the RFC 9110 conditional and range engine.
 //! - [`forward`]: forward-auth (nginx `auth_request`, Caddy `forward_auth`, Traefik
 //!   `ForwardAuth`): the path a proxy asks about, and the proxies' configuration.
+//! - [`cdn`]: links a CDN checks at its edge (Google Cloud CDN signed URLs and cookies).
 //! - [`link`]: signed, expiring links, checked by nginx's `secure_link` or by the library.
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
 //! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
@@ -23,6 +24,7 @@
 //! No type of any HTTP framework appears in this API: adapters translate.
 
 pub mod backend;
+pub mod cdn;
 mod coding;
 mod config;
 mod confine;

@@ -403,7 +403,7 @@ impl LinkSigner {
         let Some(expires_at) = parse_expires(expires) else {
             return malformed("the expires parameter is missing or not a positive number");
         };
-        let tag = match decode_base64url(tag.as_bytes(), self.scheme) {
+        let tag = match decode_tag(tag.as_bytes(), self.scheme) {
             Some(tag) => tag,
             None => return malformed("the signature parameter is missing or malformed"),
         };
@@ -538,7 +538,10 @@ impl LinkBuilder<'_> {
         .max(1)
         .to_string();
         let client = self.client.map(|ip| ip.to_string()).unwrap_or_default();
-        let tag = encode_base64url(&signer.sign(expires.as_bytes(), scope, client.as_bytes()));
+        let tag = encode_base64url(
+            &signer.sign(expires.as_bytes(), scope, client.as_bytes()),
+            false,
+        );
 
         let mut out = Vec::with_capacity(decoded.len() * 2 + 80);
         out.extend_from_slice(location);
@@ -679,8 +682,8 @@ fn unix_seconds(time: SystemTime) -> u64 {
 
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// base64url without padding.
-fn encode_base64url(bytes: &[u8]) -> String {
+/// base64url, with `=` padding when `pad`.
+pub(crate) fn encode_base64url(bytes: &[u8], pad: bool) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let n = chunk
@@ -690,18 +693,16 @@ fn encode_base64url(bytes: &[u8]) -> String {
         for i in 0..=chunk.len() {
             out.push(char::from(BASE64URL[(n >> (18 - 6 * i) & 63) as usize]));
         }
+        if pad {
+            out.extend(std::iter::repeat_n('=', 3 - chunk.len()));
+        }
     }
     out
 }
 
-/// nginx's `ngx_decode_base64url` as `secure_link` uses it: at most 24 characters for MD5
-/// (44 for HMAC-SHA256), decoding stops at the first `=`, a length of 4n+1 is an error, the
-/// unused low bits of the last character are ignored; the result must be the tag's length.
-fn decode_base64url(text: &[u8], scheme: LinkScheme) -> Option<Vec<u8>> {
-    let max = scheme.tag_len().div_ceil(3) * 4;
-    if text.len() > max {
-        return None;
-    }
+/// base64url as nginx's `ngx_decode_base64url` reads it: decoding stops at the first `=`, a
+/// length of 4n+1 is an error, the unused low bits of the last character are ignored.
+pub(crate) fn decode_base64url(text: &[u8]) -> Option<Vec<u8>> {
     let len = text.iter().position(|&b| b == b'=').unwrap_or(text.len());
     let values: Vec<u32> = text[..len]
         .iter()
@@ -720,7 +721,17 @@ fn decode_base64url(text: &[u8], scheme: LinkScheme) -> Option<Vec<u8>> {
             out.push((n >> (16 - 8 * i)) as u8);
         }
     }
-    (out.len() == scheme.tag_len()).then_some(out)
+    Some(out)
+}
+
+/// The signature parameter as `secure_link` reads it: at most 24 characters for MD5 (44 for
+/// HMAC-SHA256), [`decode_base64url`], and the tag's length.
+fn decode_tag(text: &[u8], scheme: LinkScheme) -> Option<Vec<u8>> {
+    let max = scheme.tag_len().div_ceil(3) * 4;
+    if text.len() > max {
+        return None;
+    }
+    decode_base64url(text).filter(|tag| tag.len() == scheme.tag_len())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -819,11 +830,14 @@ mod tests {
         assert_eq!(
             link,
             "/signed/a%20b.txt?expires=2000000000&md5=".to_owned()
-                + &encode_base64url(&{
-                    let mut m = Md5::new();
-                    m.update(format!("{SECRET}|2000000000|/signed/a b.txt||{SECRET}"));
-                    m.finalize().to_vec()
-                })
+                + &encode_base64url(
+                    &{
+                        let mut m = Md5::new();
+                        m.update(format!("{SECRET}|2000000000|/signed/a b.txt||{SECRET}"));
+                        m.finalize().to_vec()
+                    },
+                    false,
+                )
         );
     }
 
@@ -831,39 +845,41 @@ mod tests {
     fn base64url_round_trips_and_mirrors_nginx() {
         for len in 0..40 {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-            let text = encode_base64url(&bytes);
+            let text = encode_base64url(&bytes, false);
             assert!(!text.contains('='));
             if len == 16 {
                 assert_eq!(
-                    decode_base64url(text.as_bytes(), LinkScheme::NginxMd5),
+                    decode_tag(text.as_bytes(), LinkScheme::NginxMd5),
                     Some(bytes.clone())
                 );
                 // nginx stops at '=' and ignores what follows.
                 let padded = format!("{text}==");
                 assert_eq!(
-                    decode_base64url(padded.as_bytes(), LinkScheme::NginxMd5),
+                    decode_tag(padded.as_bytes(), LinkScheme::NginxMd5),
                     Some(bytes.clone())
                 );
                 assert_eq!(
-                    decode_base64url(format!("{text}=x").as_bytes(), LinkScheme::NginxMd5),
+                    decode_tag(format!("{text}=x").as_bytes(), LinkScheme::NginxMd5),
                     Some(bytes.clone())
                 );
                 assert_eq!(
-                    decode_base64url(format!("{text}===").as_bytes(), LinkScheme::NginxMd5),
+                    decode_tag(format!("{text}===").as_bytes(), LinkScheme::NginxMd5),
                     None,
                     "25 characters: longer than nginx reads"
                 );
             }
             if len == 32 {
                 assert_eq!(
-                    decode_base64url(text.as_bytes(), LinkScheme::HmacSha256),
+                    decode_tag(text.as_bytes(), LinkScheme::HmacSha256),
                     Some(bytes)
                 );
             }
         }
-        assert_eq!(encode_base64url(b"\xfb\xff"), "-_8");
+        assert_eq!(encode_base64url(b"\xfb\xff", false), "-_8");
+        assert_eq!(encode_base64url(b"\xfb\xff", true), "-_8=");
+        assert_eq!(encode_base64url(b"a", true), "YQ==");
         assert_eq!(
-            decode_base64url(b"+AAAAAAAAAAAAAAAAAAAAA", LinkScheme::NginxMd5),
+            decode_tag(b"+AAAAAAAAAAAAAAAAAAAAA", LinkScheme::NginxMd5),
             None
         );
     }
@@ -1049,7 +1065,7 @@ mod tests {
         // `printf '%s' "$text" | openssl dgst -sha256 -mac HMAC -macopt key:<secret> -binary`.
         let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
         mac.update("100|/signed/a b/ü.txt|".as_bytes());
-        let tag = encode_base64url(&mac.finalize().into_bytes());
+        let tag = encode_base64url(&mac.finalize().into_bytes(), false);
         assert!(link.ends_with(&format!("&sig={tag}")));
     }
 
