@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use sendfile_core::engine::RangeLimits;
-use sendfile_core::{Backend, Config, ConfigBuilder, ConfigError};
+use sendfile_core::{Backend, Config, ConfigBuilder, ConfigError, ContentPolicy};
 
 use crate::denied::DeniedStatus;
 use crate::error::SendFileError;
@@ -545,6 +545,30 @@ impl SendFileConfigBuilder {
     pub fn range_limits(self, limits: RangeLimits) -> Self {
         SendFileConfigBuilder {
             inner: self.inner.range_limits(limits),
+            ..self
+        }
+    }
+
+    /// The [content policy](crate::policy) of every file (`SENDFILE_CONTENT_POLICY`, default
+    /// [`ContentPolicy::Untrusted`]: active content such as HTML or SVG is an attachment and
+    /// every file response carries a sandbox). Choose [`ContentPolicy::Trusted`] only when
+    /// every file below the root is content the application controls (never user uploads);
+    /// a single trusted file is [`SendFile::trusted`](crate::SendFile::trusted).
+    ///
+    /// ```
+    /// use sendfile_actix::{Backend, ContentPolicy, SendFileConfig};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let config = SendFileConfig::builder(Backend::Simple)
+    ///     .root(dir.path()) // the application's own generated reports
+    ///     .content_policy(ContentPolicy::Trusted)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.core().content_policy(), ContentPolicy::Trusted);
+    /// ```
+    pub fn content_policy(self, policy: ContentPolicy) -> Self {
+        SendFileConfigBuilder {
+            inner: self.inner.content_policy(policy),
             ..self
         }
     }

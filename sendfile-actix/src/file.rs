@@ -157,6 +157,44 @@ impl SendFile {
         self
     }
 
+    /// Marks this file as content the application controls: it is sent with the disposition
+    /// asked for (HTML and SVG inline too) and without the sandbox
+    /// ([`ContentPolicy::Trusted`](crate::ContentPolicy::Trusted); `X-Content-Type-Options:
+    /// nosniff` is still sent). By default active content is an attachment, whatever
+    /// [`inline`](Self::inline) says, and every file response carries a sandbox.
+    ///
+    /// Right for pages the application generated itself (a report it rendered, documentation
+    /// it ships); never for a file a user uploaded or a third party supplied, which would run
+    /// its scripts on the application's origin with the visitor's session. See the [content
+    /// policy](crate::policy).
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let file = SendFile::new("reports/q3.html").inline().trusted();
+    /// # drop(file);
+    /// ```
+    pub fn trusted(mut self) -> Self {
+        self.request.content_policy = Some(sendfile_core::ContentPolicy::Trusted);
+        self
+    }
+
+    /// The Cache-Control of this file's responses (default `private`: a shared cache never
+    /// gives one user's file to another; `no-store` with the `development` backend). A file
+    /// everyone may have can opt in to shared caching, e.g. `public, max-age=86400`. A value
+    /// that is not a valid header value makes the response a 500, logged.
+    ///
+    /// ```
+    /// use sendfile_actix::SendFile;
+    ///
+    /// let logo = SendFile::new("public/logo.png").cache_control("public, max-age=86400");
+    /// # drop(logo);
+    /// ```
+    pub fn cache_control(mut self, value: impl Into<String>) -> Self {
+        self.request.cache_control = Some(value.into());
+        self
+    }
+
     /// Uses `backend` for this response instead of the configured one.
     ///
     /// ```
@@ -668,6 +706,7 @@ impl RequestFields {
 fn header_name(name: &str) -> Option<HeaderName> {
     const X_ACCEL_REDIRECT: HeaderName = HeaderName::from_static("x-accel-redirect");
     const X_SENDFILE: HeaderName = HeaderName::from_static("x-sendfile");
+    const NOSNIFF: HeaderName = HeaderName::from_static("x-content-type-options");
     Some(match name {
         "Content-Type" => header::CONTENT_TYPE,
         "Content-Disposition" => header::CONTENT_DISPOSITION,
@@ -675,6 +714,8 @@ fn header_name(name: &str) -> Option<HeaderName> {
         "X-Sendfile" => X_SENDFILE,
         "Location" => header::LOCATION,
         "Cache-Control" => header::CACHE_CONTROL,
+        "X-Content-Type-Options" => NOSNIFF,
+        "Content-Security-Policy" => header::CONTENT_SECURITY_POLICY,
         "Accept-Ranges" => header::ACCEPT_RANGES,
         "ETag" => header::ETAG,
         "Last-Modified" => header::LAST_MODIFIED,

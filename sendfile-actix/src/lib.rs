@@ -33,7 +33,8 @@ pub use routing::{Files, resource, route};
 pub use sendfile_core::engine::RangeLimits;
 /// Forward-auth: the proxies' configuration and how the original URI is decoded.
 pub use sendfile_core::forward as forward_auth;
-pub use sendfile_core::{Backend, ConfigError};
+pub use sendfile_core::policy;
+pub use sendfile_core::{Backend, ConfigError, ContentPolicy};
 pub use sendfile_core::{deploy, link, object, s3};
 
 /// The framework-neutral engine underneath, for what this crate's items mention without

@@ -9,6 +9,7 @@ use crate::confine::Root;
 use crate::engine::RangeLimits;
 use crate::error::{ConfigError, Error};
 use crate::object::ObjectStore;
+use crate::policy::ContentPolicy;
 use crate::streams::{DEFAULT_SEND_TIMEOUT, StreamPermit, StreamSlots};
 use crate::url::UrlPrefix;
 use crate::watch::RootWatch;
@@ -37,6 +38,7 @@ pub struct Config {
     check_file_exists: bool,
     follow_symlinks: bool,
     range_limits: RangeLimits,
+    content_policy: ContentPolicy,
     /// Where files come from: a root or a bucket, never both, never neither.
     source: Files,
     send_timeout: Duration,
@@ -79,6 +81,7 @@ pub struct ConfigBuilder {
     check_file_exists: bool,
     follow_symlinks: bool,
     range_limits: RangeLimits,
+    content_policy: ContentPolicy,
     store: Option<ObjectStore>,
     send_timeout: Duration,
     max_streams: Option<usize>,
@@ -95,6 +98,7 @@ impl Config {
             check_file_exists: true,
             follow_symlinks: true,
             range_limits: RangeLimits::default(),
+            content_policy: ContentPolicy::Untrusted,
             store: None,
             send_timeout: DEFAULT_SEND_TIMEOUT,
             max_streams: None,
@@ -148,6 +152,27 @@ impl ConfigBuilder {
     /// Limits on multi-range requests for in-process backends.
     pub fn range_limits(mut self, limits: RangeLimits) -> Self {
         self.range_limits = limits;
+        self
+    }
+
+    /// The [content policy](crate::policy) of every file (`SENDFILE_CONTENT_POLICY`, default
+    /// [`ContentPolicy::Untrusted`]: active content as an attachment, a sandbox on every file
+    /// response). [`ContentPolicy::Trusted`] is for a root or bucket that holds only content
+    /// the application controls; one file can still be marked through
+    /// [`FileRequest::content_policy`](crate::FileRequest::content_policy).
+    ///
+    /// ```
+    /// use sendfile_core::{Backend, Config, ContentPolicy};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let config = Config::builder(Backend::Simple)
+    ///     .root(dir.path())
+    ///     .content_policy(ContentPolicy::Trusted)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.content_policy(), ContentPolicy::Trusted);
+    /// ```
+    pub fn content_policy(mut self, policy: ContentPolicy) -> Self {
+        self.content_policy = policy;
         self
     }
 
@@ -246,6 +271,7 @@ impl ConfigBuilder {
             check_file_exists: self.check_file_exists,
             follow_symlinks: self.follow_symlinks,
             range_limits: self.range_limits,
+            content_policy: self.content_policy,
             source,
             send_timeout: self.send_timeout,
             streams: StreamSlots::new(self.max_streams),
@@ -301,6 +327,7 @@ impl ConfigBuilder {
             backend: &self.backend,
             url,
             source,
+            content_policy: self.content_policy,
         })
     }
 }
@@ -312,6 +339,7 @@ pub(crate) struct Checked<'a> {
     pub(crate) backend: &'a Backend,
     pub(crate) url: Option<&'a UrlPrefix>,
     pub(crate) source: Source<'a>,
+    pub(crate) content_policy: ContentPolicy,
 }
 
 /// Where a [`Config`]'s files come from: a root directory or a bucket, never both
@@ -346,6 +374,7 @@ impl Config {
             backend: &self.backend,
             url: self.url.as_ref(),
             source: self.source(),
+            content_policy: self.content_policy,
         }
     }
 
@@ -452,6 +481,11 @@ impl Config {
         self.range_limits
     }
 
+    /// The [content policy](crate::policy) of files whose request does not choose one.
+    pub fn content_policy(&self) -> ContentPolicy {
+        self.content_policy
+    }
+
     /// Whether `other` is this configuration or a clone of it (every
     /// [`build`](ConfigBuilder::build) makes a new configuration).
     pub fn is_same(&self, other: &Config) -> bool {
@@ -524,6 +558,20 @@ impl ConfigBuilder {
                 "SENDFILE_S3_BUCKET",
                 "set, but sendfile-core was built without its s3 feature; enable the feature",
             ));
+        }
+        if let Some(policy) = lookup("SENDFILE_CONTENT_POLICY").filter(|p| !p.is_empty()) {
+            config = config.content_policy(match policy.trim() {
+                "untrusted" => ContentPolicy::Untrusted,
+                "trusted" => ContentPolicy::Trusted,
+                other => {
+                    return Err(ConfigError::new(
+                        "SENDFILE_CONTENT_POLICY",
+                        format!(
+                            "{other:?} is not a content policy; use untrusted (the default) or trusted (only for content the application controls)"
+                        ),
+                    ));
+                }
+            });
         }
         if let Some(timeout) = lookup("SENDFILE_SEND_TIMEOUT").filter(|t| !t.is_empty()) {
             let parsed = crate::streams::parse_duration(&timeout).ok_or_else(|| {

@@ -50,6 +50,7 @@ use crate::config::{Checked, Config, ConfigBuilder, Source};
 use crate::error::ConfigError;
 use crate::link::LinkSigner;
 use crate::object::ObjectStore;
+use crate::policy::{self, ContentPolicy};
 
 /// A supported front server.
 ///
@@ -264,6 +265,7 @@ pub struct Site {
     keepalive: u32,
     name: String,
     store: Option<StoreEndpoint>,
+    policy: ContentPolicy,
     links: Option<LinkSigner>,
 }
 
@@ -434,6 +436,7 @@ impl Site {
             keepalive: DEFAULT_KEEPALIVE,
             name: "app".to_owned(),
             store: None,
+            policy: checked.content_policy,
             links: None,
         })
     }
@@ -477,6 +480,7 @@ impl Site {
             keepalive: DEFAULT_KEEPALIVE,
             name: "app".to_owned(),
             store: Some(store),
+            policy: checked.content_policy,
             links: None,
         })
     }
@@ -536,6 +540,7 @@ impl Site {
             keepalive: DEFAULT_KEEPALIVE,
             name: "app".to_owned(),
             store: None,
+            policy: ContentPolicy::Untrusted,
             links: None,
         })
     }
@@ -647,9 +652,10 @@ server {{
         # from=$document_root (the alias here) still follows symlinks in the
         # root's own path, e.g. /srv/app/current/files with current -> releases/N.
         disable_symlinks on from=$document_root;
-    }}
+{carried}    }}
 }}
-"
+",
+            carried = nginx_carried_headers(),
         );
         out
     }
@@ -759,13 +765,35 @@ server {{
         # Range, If-Range and the conditional headers go to the store, which answers them;
         # for several ranges the whole object is sent (see the map above).
         proxy_set_header Range $sendfile_s3_range;
-        # Content-Type and Content-Disposition come from the app, not from the store.
+        # Room for the long names of the store's headers hidden below.
+        proxy_headers_hash_bucket_size 128;
+        # Content-Type, Content-Disposition and Cache-Control come from the app (nginx keeps
+        # them from its answer), never from the store; nor does anything else the store
+        # says about the object that the app did not choose.
         proxy_hide_header Content-Type;
         proxy_hide_header Content-Disposition;
 "
         );
         for header in STORE_HEADERS_HIDDEN {
             let _ = writeln!(out, "        proxy_hide_header {header};");
+        }
+        out.push_str(
+            "        # User metadata (x-amz-meta-<name>) has names of the uploader's choosing, and nginx
+        # hides headers by exact name only: keep nothing private in an object's metadata, or
+        # load ngx_http_headers_more (Debian: libnginx-mod-http-headers-more-filter) and add
+        #   more_clear_headers 'x-amz-meta-*';
+        # Here $upstream_http_* are the store's headers, not the app's: the content policy is
+        # written out (the app's per-file choice and its CORS, Link and Content-Language
+        # headers do not reach the client from a bucket).
+        add_header X-Content-Type-Options nosniff always;
+",
+        );
+        if self.policy == ContentPolicy::Untrusted {
+            let _ = writeln!(
+                out,
+                "        add_header Content-Security-Policy \"{}\" always;",
+                policy::SANDBOX
+            );
         }
         out.push_str(
             "        # The store's XML error bodies never reach the client: a missing object is a plain
@@ -833,8 +861,15 @@ Listen {listen}
     # and the kernel refuses such symlinks: see \"Limits per front server\" in
     # the sendfile-actix guide.
 
-    # mod_xsendfile gives every proxied file the ETag \"0\": send none.
+    # mod_xsendfile gives every proxied file the ETag \"0\": send none (no inode
+    # either; Last-Modified still answers conditional requests).
     FileETag None
+
+    # mod_xsendfile keeps every header of the app's answer (nosniff, the sandbox,
+    # Cache-Control, CORS, Link, Content-Language) on 200, 206 and 304. A 416
+    # Apache writes itself, without them: nosniff on every answer, once.
+    Header onsuccess unset X-Content-Type-Options
+    Header always set X-Content-Type-Options nosniff
 
     # mod_xsendfile only acts on a 200; on any other status the header would
     # reach the client, so drop it there.
@@ -876,6 +911,13 @@ proxy.server = ( \"\" => ( (
     # Without a docroot any file lighttpd can read could be named.
     \"x-sendfile-docroot\" => ( \"{root}\" ),
 ) ) )
+
+# ETags from the size and modification time only, like the app's: the same for
+# the same file on a replica or a restored copy, and no inode number disclosed.
+etag.use-inode = \"disable\"
+# lighttpd keeps every header of the app's answer (nosniff, the sandbox,
+# Cache-Control, CORS, Link, Content-Language) on 200, 206 and 304; its own
+# 416 (no file in it) carries none of them, and no setting adds one there.
 
 # Symlinks: lighttpd follows them. server.follow-symlink = \"disable\" is not set
 # here on purpose: it lstat()s the path's components and opens the file in a
@@ -920,14 +962,17 @@ http://{listen} {{
 \t\t\t# a query): the app sends raw names and refuses names with \"?\".
 \t\t\trewrite * {{rp.header.X-Accel-Redirect}}
 \t\t\turi strip_prefix {url}
+\t\t\t# Only the headers listed here reach the client: the presentation,
+\t\t\t# the content policy, and the app's CORS, Link and Content-Language.
 \t\t\tcopy_response_headers {{
-\t\t\t\tinclude Content-Type Content-Disposition Cache-Control Set-Cookie
+\t\t\t\tinclude {carried}
 \t\t\t}}
 {symlinks}\t\t\tfile_server
 \t\t}}
 \t}}
 }}
-"
+",
+            carried = caddy_carried_headers(),
         );
         out
     }
@@ -959,14 +1004,17 @@ http://{listen} {{
 \t\t\troot * {root}
 \t\t\trewrite * {{rp.header.Location}}
 \t\t\turi strip_prefix {url}
+\t\t\t# Only the headers listed here reach the client: the presentation,
+\t\t\t# the content policy, and the app's CORS, Link and Content-Language.
 \t\t\tcopy_response_headers {{
-\t\t\t\tinclude Content-Type Content-Disposition Cache-Control Set-Cookie
+\t\t\t\tinclude {carried}
 \t\t\t}}
 {symlinks}\t\t\tfile_server
 \t\t}}
 \t}}
 }}
-"
+",
+            carried = caddy_carried_headers(),
         );
         out
     }
@@ -1046,24 +1094,105 @@ impl Site {
 }
 
 /// The store's response headers the bucket site hides besides `Content-Type` and
-/// `Content-Disposition` (which come from the app).
-const STORE_HEADERS_HIDDEN: [&str; 15] = [
+/// `Content-Disposition` (which come from the app). Kept: the validators (`ETag`,
+/// `Last-Modified`), the framing (`Content-Length`, `Content-Range`, `Accept-Ranges`) and
+/// `Content-Encoding` (the coding of the stored bytes, without which a client could not read
+/// them).
+const STORE_HEADERS_HIDDEN: &[&str] = &[
+    // The app's caching rules, not the uploader's (`public, max-age=31536000`).
+    "Cache-Control",
+    "Expires",
+    "Pragma",
+    // Set by the uploader; the app sets its own where it means to.
+    "Content-Language",
+    "Link",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Refresh",
+    // The store's own CORS answer for the client's Origin, not the app's.
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Max-Age",
+    "Vary",
+    "Set-Cookie",
+    // What the store knows about the object and the request: none of the client's business.
     "x-amz-request-id",
     "x-amz-id-2",
     "x-amz-version-id",
+    "x-amz-delete-marker",
     "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-bucket-key-enabled",
     "x-amz-storage-class",
     "x-amz-expiration",
+    "x-amz-restore",
     "x-amz-replication-status",
     "x-amz-website-redirect-location",
-    "x-amz-checksum-crc32",
-    "x-amz-checksum-crc32c",
-    "x-amz-checksum-sha1",
-    "x-amz-checksum-sha256",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-missing-meta",
     "x-amz-mp-parts-count",
     "x-amz-tagging-count",
-    "Set-Cookie",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+    "x-amz-checksum-type",
 ];
+
+/// The headers of the app's answer the generated configurations carry to the client on top of
+/// `Content-Type`, `Content-Disposition`, `Cache-Control` and `Set-Cookie`: the [content
+/// policy](crate::policy)'s and those an application sets for cross-origin use, links and
+/// language. nginx drops them on an `X-Accel-Redirect` and Caddy keeps only the headers it is
+/// told to; Apache and lighttpd keep them all.
+pub const CARRIED_HEADERS: [&str; 8] = [
+    "X-Content-Type-Options",
+    "Content-Security-Policy",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Expose-Headers",
+    "Link",
+    "Content-Language",
+    "Vary",
+];
+
+/// The line of the nginx site that carries `header` of the app's answer to the client.
+pub(crate) fn nginx_carried_line(header: &str) -> String {
+    let var = header.to_ascii_lowercase().replace('-', "_");
+    format!("add_header {header} $upstream_http_{var} always;")
+}
+
+/// nginx's `add_header` lines for [`CARRIED_HEADERS`], in the internal location.
+fn nginx_carried_headers() -> String {
+    let mut out = String::from(
+        "        # nginx keeps only a few headers of the app's answer (Content-Type,
+        # Content-Disposition, Cache-Control, Expires, Set-Cookie) when it sends the file:
+        # these carry the rest of what the app chose, on every status (always). A header
+        # the app did not send adds nothing.
+",
+    );
+    for header in CARRIED_HEADERS {
+        let _ = writeln!(out, "        {}", nginx_carried_line(header));
+    }
+    out
+}
+
+/// The names of Caddy's `copy_response_headers include`.
+fn caddy_carried_headers() -> String {
+    let mut names = vec![
+        "Content-Type",
+        "Content-Disposition",
+        "Cache-Control",
+        "Set-Cookie",
+    ];
+    names.extend(CARRIED_HEADERS);
+    names.join(" ")
+}
 
 /// nginx's `upstream <name>_upstream` to the app, with its keep-alive pool.
 pub(crate) fn nginx_app_upstream(name: &str, app: &Address, keepalive: u32) -> String {

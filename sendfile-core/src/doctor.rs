@@ -21,6 +21,7 @@
 //! | `manifest` | the doctor's routes do not reach the application |
 //! | `offload` | the offload header reaches the client, or is dropped and the empty body served; the server answers 404/403 for the named file (the path it looked for is inferred); the bytes are another file's (a decoding mismatch) or altered |
 //! | `content-type`, `content-disposition` | the header is lost or replaced |
+//! | `carried-headers` | `X-Content-Type-Options`, the sandbox or `Cache-Control: private` are lost (the report names the line to add) |
 //! | `head`, `range`, `conditional` | HEAD, `Range` or `If-None-Match`/`If-Modified-Since` are not honoured |
 //! | `internal` | the internal location answers a direct request (the files are public) |
 //! | `symlinks` | nginx follows a symlink below the root (a warning for the servers that cannot refuse them) |
@@ -103,6 +104,9 @@ pub struct Manifest {
     pub decoy_decoded_twice: Option<u64>,
     /// The fingerprint of the file reached through a symlink, if there is one.
     pub symlink: Option<u64>,
+    /// The [content policy](crate::policy) the probe is sent with (`untrusted` or `trusted`);
+    /// empty from an application that does not say.
+    pub content_policy: String,
 }
 
 impl Manifest {
@@ -120,6 +124,9 @@ impl Manifest {
         line("probe", &self.probe);
         line("filename", &self.filename);
         line("content-type", &self.content_type);
+        if !self.content_policy.is_empty() {
+            line("content-policy", &self.content_policy);
+        }
         let hex = |h: u64| format!("{h:016x}");
         if let Some(n) = self.size {
             line("size", &n.to_string());
@@ -161,6 +168,7 @@ impl Manifest {
                 "decoy-not-decoded" => m.decoy_not_decoded = hex(),
                 "decoy-decoded-twice" => m.decoy_decoded_twice = hex(),
                 "symlink" => m.symlink = hex(),
+                "content-policy" => m.content_policy = v.trim().to_owned(),
                 _ => {}
             }
         }
@@ -298,6 +306,7 @@ fn base_manifest(config: &Config, probe: &str, filename: &str) -> Manifest {
         probe: probe.to_owned(),
         filename: filename.to_owned(),
         content_type: essence(&ext_type).to_owned(),
+        content_policy: config.content_policy().as_str().to_owned(),
         ..Manifest::default()
     }
 }
@@ -672,11 +681,13 @@ pub fn run(base_url: &str) -> Report {
     let offloaded = check_offload(&mut report, &manifest, &got);
     if offloaded {
         check_headers(&mut report, &manifest, &got);
+        check_carried(&mut report, &manifest, &got);
         check_head_range_conditional(&mut report, &manifest, &base, &probe_target, &got);
     } else {
         for name in [
             "content-type",
             "content-disposition",
+            "carried-headers",
             "head",
             "range",
             "conditional",
@@ -868,6 +879,66 @@ fn check_headers(report: &mut Report, m: &Manifest, got: &Response) {
             ),
         );
     }
+}
+
+/// The `carried-headers` check: what the library sends around the bytes (nosniff, the sandbox,
+/// `Cache-Control: private`) reaches the client; a failure names the line to add.
+fn check_carried(report: &mut Report, m: &Manifest, got: &Response) {
+    let mut expected = vec![("X-Content-Type-Options", "nosniff")];
+    if m.content_policy == crate::ContentPolicy::Untrusted.as_str() {
+        expected.push(("Content-Security-Policy", crate::policy::SANDBOX));
+    }
+    expected.push(("Cache-Control", "private"));
+    let missing: Vec<&str> = expected
+        .iter()
+        .filter(|(name, value)| got.header(name) != Some(*value))
+        .map(|(name, _)| *name)
+        .collect();
+    if missing.is_empty() {
+        let names: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+        report.push(
+            "carried-headers",
+            Outcome::Pass,
+            format!("{} arrive", names.join(", ")),
+        );
+        return;
+    }
+    let fix = match m.backend.as_str() {
+        "nginx" => {
+            let lines: Vec<String> = missing
+                .iter()
+                .map(|name| match *name {
+                    "Cache-Control" => "(Cache-Control: remove the proxy_hide_header or proxy_ignore_headers that drops it)".to_owned(),
+                    name => crate::deploy::nginx_carried_line(name),
+                })
+                .collect();
+            format!(
+                "add to nginx's internal location {}/: {}",
+                m.url,
+                lines.join(" ")
+            )
+        }
+        "caddy" | "mod_wsgi" => format!(
+            "add {} to copy_response_headers' include in handle_response",
+            missing.join(" ")
+        ),
+        "xsendfile" => {
+            "remove the Header unset / Header set directive that drops or replaces it".to_owned()
+        }
+        "lighttpd" => {
+            "remove the setenv.set-response-header or mod_setenv rule that drops or replaces it"
+                .to_owned()
+        }
+        _ => "check that no middleware or proxy removes or replaces it".to_owned(),
+    };
+    report.push(
+        "carried-headers",
+        Outcome::Fail,
+        format!(
+            "{} did not arrive as the app sent it: {fix} (print-config generates these lines)",
+            missing.join(", ")
+        ),
+    );
 }
 
 fn check_head_range_conditional(

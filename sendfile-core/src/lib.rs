@@ -15,6 +15,8 @@
 //!   `ForwardAuth`): the path a proxy asks about, and the proxies' configuration.
 //! - [`cdn`]: links a CDN checks at its edge (Google Cloud CDN signed URLs and cookies).
 //! - [`link`]: signed, expiring links, checked by nginx's `secure_link` or by the library.
+//! - [`policy`]: what travels with the bytes (`nosniff`, active content as an attachment, a
+//!   sandbox, `Cache-Control: private`).
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
 //! - [`object`]: files in a bucket, sent with presigned URLs ([`s3`] signs them for S3).
 //! - [`doctor`]: checks through the real front server that offloading works.
@@ -42,6 +44,7 @@ mod meta;
 pub mod nginx;
 pub mod object;
 mod planner;
+pub mod policy;
 mod request;
 mod response;
 #[cfg(feature = "s3")]
@@ -59,6 +62,7 @@ pub use error::{ConfigError, Error, NotFoundReason, Overload};
 pub use header::{Header, HeaderBytes};
 pub use meta::FileMeta;
 pub use planner::{effective_backend, plan, plan_resolved, resolve};
+pub use policy::ContentPolicy;
 pub use request::FileRequest;
 pub use response::{Body, Plan};
 pub use streams::{StreamPermit, StreamSlots};

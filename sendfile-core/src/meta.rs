@@ -36,15 +36,20 @@ impl FileMeta {
     }
 
     /// The strong entity tag of this version of the file, quotes included:
-    /// `"<inode>-<size>-<mtime seconds>.<mtime nanoseconds>"` in hexadecimal.
+    /// `"<size>-<mtime seconds>.<mtime nanoseconds>"` in hexadecimal.
     ///
-    /// It changes whenever the file is replaced (new inode), resized or touched.
+    /// It changes whenever the file is resized or written (its modification time, to the
+    /// nanosecond where the file system keeps it). It does not depend on where the file lies:
+    /// the same file on a replica, or restored with its times (`cp -a`, `rsync -t`, `tar`), has
+    /// the same tag, so a download resumed on another machine goes on; and it discloses no
+    /// inode number (CVE-2003-1418). Like nginx's and Apache's `FileETag MTime Size`, a file
+    /// replaced by one of the same size with the very same modification time keeps its tag.
     pub fn etag(&self) -> String {
         let (secs, nanos) = self
             .modified
             .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map_or((0, 0), |d| (d.as_secs(), d.subsec_nanos()));
-        format!("\"{:x}-{:x}-{:x}.{:x}\"", self.ino, self.len, secs, nanos)
+        format!("\"{:x}-{:x}.{:x}\"", self.len, secs, nanos)
     }
 }
 
@@ -81,7 +86,36 @@ mod tests {
         assert!(base.starts_with('"') && base.ends_with('"') && !base.starts_with("W/"));
         assert_ne!(base, meta(11, 100, 7).etag());
         assert_ne!(base, meta(10, 101, 7).etag());
-        assert_ne!(base, meta(10, 100, 8).etag());
         assert_eq!(base, meta(10, 100, 7).etag());
+    }
+
+    #[test]
+    fn etag_does_not_depend_on_the_inode() {
+        assert_eq!(meta(10, 100, 7).etag(), meta(10, 100, 8).etag());
+        assert!(!meta(10, 100, 0x98e029).etag().contains("98e029"));
+    }
+
+    /// The same file copied with its times to another root (another inode) has the same tag.
+    #[test]
+    fn a_copy_with_its_times_has_the_same_etag() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let original = a.path().join("f.bin");
+        std::fs::write(&original, b"same bytes").unwrap();
+        let copy = b.path().join("f.bin");
+        std::fs::copy(&original, &copy).unwrap();
+        let modified = std::fs::metadata(&original).unwrap().modified().unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&copy)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let (ma, mb) = (
+            FileMeta::from_std(&std::fs::metadata(&original).unwrap()),
+            FileMeta::from_std(&std::fs::metadata(&copy).unwrap()),
+        );
+        assert_ne!(ma.ino, mb.ino);
+        assert_eq!(ma.etag(), mb.etag());
     }
 }

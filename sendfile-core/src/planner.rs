@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use crate::backend::{Backend, BackendKind, BackendRules, CustomBackend, Delivery, Offload};
 use crate::config::Config;
 use crate::confine::ResolvedFile;
-use crate::disposition::{content_type_for_name, saved_name_and_disposition};
+use crate::disposition::{
+    content_disposition_of_saved, content_type_for_name, saved_name_and_disposition,
+};
 use crate::encode::{check_header_value, percent_encode_path};
 use crate::engine::{self, BodyPlan, Request};
 use crate::error::{ConfigError, Error};
 use crate::header::{Header, HeaderBytes};
 use crate::object::{ObjectRequest, ObjectStore};
+use crate::policy;
 use crate::request::FileRequest;
 use crate::response::{Body, Plan};
 
@@ -68,7 +71,7 @@ pub fn plan_resolved(
 ) -> Result<Plan, Error> {
     let backend = effective_backend(config, request);
     let download_name = download_name(request, &file);
-    let (saved, disposition) = saved_name_and_disposition(request.disposition, &download_name);
+    let (saved, mut disposition) = saved_name_and_disposition(request.disposition, &download_name);
     let content_type: Cow<'static, str> = match &request.content_type {
         Some(ct) => {
             let ct = ct.as_ref();
@@ -78,7 +81,13 @@ pub fn plan_resolved(
         // Typed after the name the browser saves (`"   .pdf"` is saved as `download.pdf`).
         None => content_type_for_name(&saved),
     };
+    let policy = request.content_policy.unwrap_or(config.content_policy());
+    let (kind, sandbox) = policy::apply(policy, &content_type, request.disposition);
+    if kind != request.disposition {
+        disposition = content_disposition_of_saved(kind, &saved);
+    }
     drop(saved);
+    let around = Around::new(request, sandbox)?;
 
     config.check_backend(backend)?;
     if let Some(store) = config.store() {
@@ -91,10 +100,11 @@ pub fn plan_resolved(
             http,
             &content_type,
             &disposition,
+            &around,
         );
     }
     let presentation = |capacity: usize| {
-        let mut headers = Vec::with_capacity(capacity + 2);
+        let mut headers = Vec::with_capacity(capacity + 5);
         headers.push(Header::new("Content-Type", content_type.clone()));
         headers.push(Header::new("Content-Disposition", disposition.clone()));
         headers
@@ -102,7 +112,7 @@ pub fn plan_resolved(
     let rules: &BackendRules = match backend.kind() {
         BackendKind::Custom(custom) => {
             let offload = custom.respond(&file, http.method)?;
-            return finish_custom(custom, offload, presentation(0));
+            return finish_custom(custom, offload, presentation(0), &around);
         }
         BackendKind::Builtin(rules) => rules,
     };
@@ -117,6 +127,7 @@ pub fn plan_resolved(
                 headers,
                 &content_type,
                 *no_store,
+                &around,
             )
         }
         // Offload: 200, empty body, one header naming the file. The front server answers
@@ -131,7 +142,7 @@ pub fn plan_resolved(
             } else {
                 Vec::new()
             };
-            let mut headers = Vec::with_capacity(3 + extras.len());
+            let mut headers = Vec::with_capacity(6 + extras.len());
             headers.push(Header::new(offload.header, value));
             if !extras.is_empty() {
                 headers.extend(extras);
@@ -140,6 +151,7 @@ pub fn plan_resolved(
             // exact length for the usual name) is taken over as it is.
             headers.push(Header::new("Content-Type", content_type));
             headers.push(Header::new("Content-Disposition", disposition));
+            around.push_file_headers(&mut headers, false);
             Ok(Plan::new(200, headers, Body::Empty))
         }
         Delivery::ObjectsOnly => Err(Error::Config(ConfigError::new(
@@ -169,6 +181,7 @@ fn plan_in_process(
     mut headers: Vec<Header>,
     content_type: &str,
     no_store: bool,
+    around: &Around,
 ) -> Result<Plan, Error> {
     let open = match file.into_open() {
         Ok(open) => open,
@@ -195,11 +208,14 @@ fn plan_in_process(
         }
         headers.push(h);
     }
-    if no_store {
-        headers.push(Header::new(
-            "Cache-Control",
-            HeaderBytes::from_static("no-store"),
-        ));
+    if representation || decision.status == 304 {
+        // A 304 updates the headers the browser keeps: the same as the 200's, as the front
+        // servers send them.
+        around.push_file_headers(&mut headers, no_store);
+    } else {
+        // 412, 416: no file, but the same nosniff and caching rules.
+        headers.push(policy::nosniff());
+        headers.push(around.cache_control(no_store));
     }
     let body = match (decision.body, decision.content_length) {
         (BodyPlan::Segments { segments, len }, _) => Body::File {
@@ -235,6 +251,7 @@ fn plan_object(
     http: &Request<'_>,
     content_type: &str,
     disposition: &str,
+    around: &Around,
 ) -> Result<Plan, Error> {
     // A file resolved below a root (not a key) is checked again as a key.
     let relative = store.relative_key(file.relative_path())?;
@@ -253,10 +270,15 @@ fn plan_object(
         headers.push(Header::new("Content-Disposition", disposition));
         headers
     };
+    let offloaded = |offload: Vec<Header>| {
+        let mut headers = presentation(offload);
+        around.push_file_headers(&mut headers, false);
+        headers
+    };
     let rules = match backend.kind() {
         BackendKind::Custom(custom) => {
             let offload = custom.respond_object(&object)?;
-            return finish_custom(custom, offload, presentation(Vec::new()));
+            return finish_custom(custom, offload, presentation(Vec::new()), around);
         }
         BackendKind::Builtin(rules) => rules,
     };
@@ -270,6 +292,7 @@ fn plan_object(
                 vec![
                     Header::new("Location", location),
                     Header::new("Cache-Control", PRIVATE_NO_STORE),
+                    policy::nosniff(),
                 ],
                 Body::Empty,
             ))
@@ -292,7 +315,7 @@ fn plan_object(
             if rules.accel_extras {
                 headers.extend(request.nginx.headers()?);
             }
-            Ok(Plan::new(200, presentation(headers), Body::Empty))
+            Ok(Plan::new(200, offloaded(headers), Body::Empty))
         }
         _ => Err(Error::Config(ConfigError::new(
             "SENDFILE_BACKEND",
@@ -313,6 +336,7 @@ fn finish_custom(
     custom: &dyn CustomBackend,
     offload: Offload,
     presentation: Vec<Header>,
+    around: &Around,
 ) -> Result<Plan, Error> {
     let invalid = |reason: String| Error::InvalidHeader {
         name: format!("(custom backend {})", custom.name()),
@@ -336,6 +360,7 @@ fn finish_custom(
             }
             let mut headers = offload.headers;
             headers.extend(presentation);
+            around.push_file_headers(&mut headers, false);
             Ok(Plan::new(200, headers, Body::Empty))
         }
         301 | 302 | 303 | 307 | 308 => {
@@ -352,10 +377,56 @@ fn finish_custom(
             {
                 headers.push(Header::new("Cache-Control", PRIVATE_NO_STORE));
             }
+            headers.push(policy::nosniff());
             Ok(Plan::new(offload.status, headers, Body::Empty))
         }
         other => Err(invalid(format!(
             "status {other} is neither 200 nor a redirect (301, 302, 303, 307, 308)"
         ))),
+    }
+}
+
+/// What travels with a file's bytes besides its type and disposition: the [content
+/// policy](crate::policy)'s headers and the Cache-Control.
+struct Around {
+    /// The application's Cache-Control, checked; `None`: `private`.
+    cache_control: Option<HeaderBytes>,
+    /// Whether the file's responses carry the sandbox.
+    sandbox: bool,
+}
+
+impl Around {
+    fn new(request: &FileRequest, sandbox: bool) -> Result<Around, Error> {
+        let cache_control = match &request.cache_control {
+            Some(value) => {
+                check_header_value("Cache-Control", value.as_bytes())?;
+                Some(HeaderBytes::from(value.clone()))
+            }
+            None => None,
+        };
+        Ok(Around {
+            cache_control,
+            sandbox,
+        })
+    }
+
+    /// The Cache-Control: `no-store` for the development backend, else the application's, else
+    /// `private`.
+    fn cache_control(&self, no_store: bool) -> Header {
+        let value = match (&self.cache_control, no_store) {
+            (_, true) => HeaderBytes::from_static("no-store"),
+            (Some(value), false) => value.clone(),
+            (None, false) => policy::PRIVATE,
+        };
+        Header::new("Cache-Control", value)
+    }
+
+    /// The headers of a response that carries the file (or hands it to the front server).
+    fn push_file_headers(&self, headers: &mut Vec<Header>, no_store: bool) {
+        headers.push(policy::nosniff());
+        if self.sandbox {
+            headers.push(policy::sandbox());
+        }
+        headers.push(self.cache_control(no_store));
     }
 }

@@ -6,6 +6,7 @@ use crate::backend::Backend;
 use crate::coding::ContentCoding;
 use crate::disposition::DispositionType;
 use crate::nginx::NginxOptions;
+use crate::policy::ContentPolicy;
 
 /// What the application asked to send: the path and the presentation options.
 ///
@@ -31,6 +32,11 @@ pub struct FileRequest {
     pub backend: Option<Backend>,
     /// nginx's `X-Accel-*` extras (nginx backend only).
     pub nginx: NginxOptions,
+    /// The [content policy](crate::policy) for this file; default: the configuration's.
+    pub content_policy: Option<ContentPolicy>,
+    /// The Cache-Control of the file's responses; default: `private` (`development`:
+    /// `no-store`). A public file may say e.g. `public, max-age=3600`.
+    pub cache_control: Option<String>,
 }
 
 impl FileRequest {

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use sendfile_core::encode::{check_header_value, percent_decode};
 use sendfile_core::engine::{Method, Request};
+use sendfile_core::policy::SANDBOX;
 use sendfile_core::{
-    Backend, Body, Config, DispositionType, Error, FileRequest, NotFoundReason, Plan,
+    Backend, Body, Config, ContentPolicy, DispositionType, Error, FileRequest, NotFoundReason, Plan,
 };
 
 struct Tree {
@@ -218,6 +219,13 @@ fn content_type_override_and_filename_override() {
     req.filename = Some("Report Q3.csv".into());
     let p = plan(&config, &req).unwrap();
     assert_eq!(value(&p, "Content-Type"), b"text/csv");
+    // Not a passive type: an attachment under the default content policy.
+    assert_eq!(
+        value(&p, "Content-Disposition"),
+        b"attachment; filename=\"Report Q3.csv\""
+    );
+    req.content_policy = Some(ContentPolicy::Trusted);
+    let p = plan(&config, &req).unwrap();
     assert_eq!(
         value(&p, "Content-Disposition"),
         b"inline; filename=\"Report Q3.csv\""
@@ -356,7 +364,12 @@ fn in_process_plans_stream_the_confined_file() {
         let p = plan(&config, &FileRequest::new("hello.txt")).unwrap();
         assert_eq!(p.status, 200);
         assert_eq!(p.content_length(), Some(10));
-        assert_eq!(p.header("Cache-Control").is_some(), no_store);
+        let cache = if no_store {
+            &b"no-store"[..]
+        } else {
+            b"private"
+        };
+        assert_eq!(value(&p, "Cache-Control"), cache);
         match p.body {
             Body::File { len, .. } => assert_eq!(len, 10),
             Body::Empty | Body::Head { .. } => panic!("no body"),
@@ -470,4 +483,75 @@ fn a_file_resolved_for_an_offload_backend_is_reopened_to_stream() {
     let p =
         sendfile_core::plan_resolved(&nginx, &simple, file, &Request::new(Method::Get)).unwrap();
     assert!(matches!(p.body, Body::File { len: 10, .. }));
+}
+
+/// The content policy, on every backend and status: nosniff always; active content an
+/// attachment with the sandbox; `Cache-Control: private` unless the application says
+/// otherwise; `Trusted` per file or per configuration gives the disposition asked for.
+#[test]
+fn the_content_policy_goes_with_every_response() {
+    let t = tree(&[b"page.html", b"pic.svg", b"photo.png", b"notes.txt"]);
+    let nginx = Config::builder(Backend::Nginx)
+        .root(&t.root)
+        .url("/p")
+        .build()
+        .unwrap();
+    let simple = Config::builder(Backend::Simple)
+        .root(&t.root)
+        .build()
+        .unwrap();
+    for config in [&nginx, &simple] {
+        for (name, inline) in [
+            ("page.html", false),
+            ("pic.svg", false),
+            ("photo.png", true),
+            ("notes.txt", true),
+        ] {
+            let p = plan(config, &FileRequest::new(name)).unwrap();
+            let disposition = value(&p, "Content-Disposition");
+            assert_eq!(disposition.starts_with(b"inline"), inline, "{name}");
+            assert_eq!(value(&p, "X-Content-Type-Options"), b"nosniff");
+            assert_eq!(value(&p, "Content-Security-Policy"), SANDBOX.as_bytes());
+            assert_eq!(value(&p, "Cache-Control"), b"private");
+
+            let mut trusted = FileRequest::new(name);
+            trusted.content_policy = Some(ContentPolicy::Trusted);
+            trusted.cache_control = Some("public, max-age=60".into());
+            let p = plan(config, &trusted).unwrap();
+            assert!(value(&p, "Content-Disposition").starts_with(b"inline"));
+            assert!(p.header("Content-Security-Policy").is_none());
+            assert_eq!(value(&p, "X-Content-Type-Options"), b"nosniff");
+            assert_eq!(value(&p, "Cache-Control"), b"public, max-age=60");
+        }
+    }
+    // Per configuration.
+    let trusted = Config::builder(Backend::Simple)
+        .root(&t.root)
+        .content_policy(ContentPolicy::Trusted)
+        .build()
+        .unwrap();
+    let p = plan(&trusted, &FileRequest::new("page.html")).unwrap();
+    assert!(value(&p, "Content-Disposition").starts_with(b"inline"));
+    assert!(p.header("Content-Security-Policy").is_none());
+
+    // 304 and 416 from the in-process engine.
+    let p = plan(&simple, &FileRequest::new("page.html")).unwrap();
+    let etag = String::from_utf8(value(&p, "ETag").to_vec()).unwrap();
+    let mut http = Request::new(Method::Get);
+    http.if_none_match = Some(&etag);
+    let p = sendfile_core::plan(&simple, &FileRequest::new("page.html"), &http).unwrap();
+    assert_eq!(p.status, 304);
+    assert_eq!(value(&p, "X-Content-Type-Options"), b"nosniff");
+    assert_eq!(value(&p, "Cache-Control"), b"private");
+    assert_eq!(value(&p, "Content-Security-Policy"), SANDBOX.as_bytes());
+    let mut http = Request::new(Method::Get);
+    http.range = Some("bytes=100-");
+    let p = sendfile_core::plan(&simple, &FileRequest::new("page.html"), &http).unwrap();
+    assert_eq!(p.status, 416);
+    assert_eq!(value(&p, "X-Content-Type-Options"), b"nosniff");
+
+    // A header value the application got wrong is refused, never sent.
+    let mut bad = FileRequest::new("notes.txt");
+    bad.cache_control = Some("private\r\nSet-Cookie: a=b".into());
+    assert!(plan(&simple, &bad).is_err());
 }

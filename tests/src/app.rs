@@ -18,6 +18,32 @@ async fn raw(path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner())
 }
 
+/// What `GET /decorated/{path}` adds to the library's response: the headers an application
+/// sets for cross-origin use, links and language, which every front server must carry.
+pub const DECORATIONS: [(&str, &str); 4] = [
+    ("Access-Control-Allow-Origin", "https://app.example.test"),
+    ("Access-Control-Expose-Headers", "Content-Disposition"),
+    (
+        "Link",
+        "<https://app.example.test/terms>; rel=\"terms-of-service\"",
+    ),
+    ("Content-Language", "de"),
+];
+
+/// `GET /decorated/{path}`: [`raw`] with the application's own [`DECORATIONS`] added.
+#[route("/decorated/{path:.*}", method = "GET", method = "HEAD")]
+async fn decorated(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let mut res = SendFile::new(path.into_inner()).into_response(&req);
+    for (name, value) in DECORATIONS {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_bytes(name.as_bytes())
+                .expect("a header name"),
+            actix_web::http::header::HeaderValue::from_static(value),
+        );
+    }
+    res
+}
+
 /// How `GET /unchecked/{path}` names a file to the front server, bypassing the library.
 #[derive(Debug, Clone)]
 pub struct UncheckedOffload {
@@ -61,6 +87,7 @@ async fn tree_check(req: &HttpRequest, file: &ResolvedSendFile) -> bool {
 /// PDFs to requests without an `X-Staff` header).
 pub fn configure_test_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(raw)
+        .service(decorated)
         .service(unchecked_offload)
         .service(Files::new("/tree", "public", tree_check));
 }

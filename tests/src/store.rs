@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rusty_s3::actions::{CreateBucket, PutObject, S3Action as _};
+use rusty_s3::actions::{CreateBucket, GetObject, PutObject, S3Action as _};
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 use sendfile_core::object::ObjectStore;
 use sendfile_core::s3::{S3Credentials, S3Presigner};
@@ -201,6 +201,43 @@ impl Store {
             return Err(io::Error::other(format!("put {key:?}: {res:?}")));
         }
         Ok(())
+    }
+
+    /// Uploads `body` as `key` with a presigned `PUT` that also stores `headers` (signed):
+    /// `Cache-Control`, `Content-Language`, `x-amz-meta-*`, as an uploader may set them.
+    pub fn put_with_headers(
+        &self,
+        key: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> io::Result<()> {
+        let bucket = self.client_bucket();
+        let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY);
+        let mut action = PutObject::new(&bucket, Some(&credentials), key);
+        for (name, value) in headers {
+            action
+                .headers_mut()
+                .insert(name.to_ascii_lowercase(), (*value).to_owned());
+        }
+        let url = action.sign(Duration::from_secs(60));
+        let (addr, target) = split_url(url.as_str())?;
+        let mut req = Request::new("PUT", target).body(body.to_vec());
+        for (name, value) in headers {
+            req = req.header(name, *value);
+        }
+        let res = req.send(addr)?;
+        if res.status != 200 {
+            return Err(io::Error::other(format!("put {key:?}: {res:?}")));
+        }
+        Ok(())
+    }
+
+    /// Fetches `key` from the store directly, with a presigned `GET`.
+    pub fn get(&self, key: &str) -> io::Result<Response> {
+        let bucket = self.client_bucket();
+        let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY);
+        let url = GetObject::new(&bucket, Some(&credentials), key).sign(Duration::from_secs(60));
+        self.send_url("GET", url.as_str(), Vec::new())
     }
 
     /// Stores `body` as `key` the way s3s-fs keeps objects (a file at `<data>/<bucket>/<key>`),

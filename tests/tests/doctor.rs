@@ -105,6 +105,7 @@ fn correct_configurations_pass_every_check() {
             "offload",
             "content-type",
             "content-disposition",
+            "carried-headers",
             "head",
             "range",
             "conditional",
@@ -321,6 +322,48 @@ fn caddy_broken_configurations() {
     let report = stack.doctor();
     let looked_for = format!("look for {}/protected/", stack.root());
     assert_diagnosed(&report, "offload", &["answered 404", &looked_for], &stack);
+}
+
+/// A configuration that drops the library's headers is named, with the line to add.
+#[test]
+fn lost_policy_headers_name_the_missing_line() {
+    if front::available_or_skip(Setup::Nginx) {
+        let stack = Stack::start(
+            Setup::Nginx,
+            "nginx",
+            &replace(
+                "        add_header X-Content-Type-Options $upstream_http_x_content_type_options always;\n",
+                "",
+            ),
+        );
+        let report = stack.doctor();
+        assert_diagnosed(
+            &report,
+            "carried-headers",
+            &[
+                "X-Content-Type-Options did not arrive",
+                "add_header X-Content-Type-Options $upstream_http_x_content_type_options always;",
+            ],
+            &stack,
+        );
+    }
+    if front::available_or_skip(Setup::Caddy) {
+        let stack = Stack::start(
+            Setup::Caddy,
+            "caddy",
+            &replace(" X-Content-Type-Options Content-Security-Policy", ""),
+        );
+        let report = stack.doctor();
+        assert_diagnosed(
+            &report,
+            "carried-headers",
+            &[
+                "X-Content-Type-Options, Content-Security-Policy did not arrive",
+                "copy_response_headers",
+            ],
+            &stack,
+        );
+    }
 }
 
 #[test]

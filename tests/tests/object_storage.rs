@@ -8,7 +8,7 @@
 use std::time::{Duration, SystemTime};
 
 use sendfile_actix::SendFileConfig;
-use sendfile_core::disposition::{DispositionType, content_disposition};
+use sendfile_core::disposition::{DispositionType, content_disposition, content_type_for};
 use sendfile_core::object::{PresignMethod, PresignRequest, Presigner};
 use sendfile_e2e::app::RunningApp;
 use sendfile_e2e::fixture::{HOSTILE_DIR, content_for, hostile_names};
@@ -198,6 +198,17 @@ fn no_store_error_body(res: &Response) {
     }
 }
 
+/// The disposition of a file asked for inline: an attachment unless its type is passive (the
+/// content policy).
+fn policy_kind(file_name: &str) -> DispositionType {
+    let content_type = content_type_for(std::path::Path::new(file_name));
+    if sendfile_actix::policy::is_passive(&content_type) {
+        DispositionType::Inline
+    } else {
+        DispositionType::Attachment
+    }
+}
+
 /// Hostile keys (spaces, `%`, `?`, `#`, `+`, quotes, unicode, emoji, 250-byte names) come out
 /// byte-exact through nginx, with the app's Content-Type and Content-Disposition.
 #[test]
@@ -212,7 +223,7 @@ fn nginx_serves_hostile_keys_byte_exact() {
         let file_name = name.rsplit('/').next().unwrap_or(&name);
         assert_eq!(
             res.header("Content-Disposition").as_deref(),
-            Some(content_disposition(DispositionType::Inline, file_name).as_str()),
+            Some(content_disposition(policy_kind(file_name), file_name).as_str()),
             "{name:?}: the app's Content-Disposition, once:\n{res:?}"
         );
         let dispositions = res
@@ -446,10 +457,15 @@ fn redirect_followed_by_a_client() {
         let got = stack.follow(&res, "GET", &[]);
         assert_eq!(got.status, 200, "{name:?}:\n{got:?}\n{}", stack.logs());
         assert_eq!(got.body, content_for(&name), "{name:?}");
+        assert_eq!(
+            res.header("X-Content-Type-Options").as_deref(),
+            Some("nosniff")
+        );
         let file_name = name.rsplit('/').next().unwrap_or(&name);
+        // The content policy is signed in: active and unknown types are attachments.
         assert_eq!(
             got.header("Content-Disposition").as_deref(),
-            Some(content_disposition(DispositionType::Inline, file_name).as_str()),
+            Some(content_disposition(policy_kind(file_name), file_name).as_str()),
             "{name:?}: the download name is signed into the URL:\n{got:?}"
         );
     }
@@ -498,5 +514,65 @@ fn redirect_followed_by_a_client() {
         let res = stack.send(&Request::get(target));
         assert_eq!(res.status, 404, "{target}:\n{res:?}");
         assert!(res.header("Location").is_none());
+    }
+}
+
+/// An uploader's headers stored with the object (a year of public caching, a language, user
+/// metadata naming the uploader) never reach the client through the generated nginx site: the
+/// app's `Cache-Control: private` and the content policy do.
+#[test]
+fn nginx_hides_what_the_store_says_about_the_object() {
+    let Some(stack) = S3Stack::start("nginx") else {
+        return;
+    };
+    stack
+        .store
+        .put_with_headers(
+            &format!("{PREFIX}public/shared.txt"),
+            b"shared",
+            &[
+                ("Cache-Control", "public, max-age=31536000"),
+                ("Content-Language", "fr"),
+                ("Expires", "Thu, 01 Jan 2099 00:00:00 GMT"),
+            ],
+        )
+        .expect("upload with headers");
+    // What the store itself answers: the headers are there to hide.
+    let direct = stack
+        .store
+        .get(&format!("{PREFIX}public/shared.txt"))
+        .expect("GET from the store");
+    assert_eq!(
+        direct.header("Cache-Control").as_deref(),
+        Some("public, max-age=31536000"),
+        "{direct:?}"
+    );
+    assert_eq!(direct.header("Content-Language").as_deref(), Some("fr"));
+    for req in [
+        Request::get("/raw/public/shared.txt"),
+        Request::head("/raw/public/shared.txt"),
+        Request::get("/raw/public/shared.txt").header("Range", "bytes=1-3"),
+    ] {
+        let res = stack.send(&req);
+        assert!(matches!(res.status, 200 | 206), "{res:?}\n{}", stack.logs());
+        assert_eq!(
+            res.headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("Cache-Control"))
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>(),
+            vec!["private".to_owned()],
+            "{res:?}"
+        );
+        assert_eq!(res.header("Content-Language"), None, "{res:?}");
+        assert_eq!(res.header("Expires"), None, "{res:?}");
+        assert_eq!(
+            res.header("X-Content-Type-Options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(
+            res.header("Content-Security-Policy").as_deref(),
+            Some(sendfile_actix::policy::SANDBOX)
+        );
     }
 }

@@ -161,7 +161,7 @@ fn doctor_through_nginx_from_the_generated_configuration() {
     let out = doctor(&url);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert_eq!(text.lines().count(), 9, "{text}");
+    assert_eq!(text.lines().count(), 10, "{text}");
     assert!(text.lines().all(|l| l.starts_with("PASS ")), "{text}");
 
     // The health endpoint says the same.
