@@ -763,6 +763,7 @@ pub(crate) fn nginx_maps(signer: &LinkSigner, name: &str) -> String {
 pub(crate) fn nginx_location(signer: &LinkSigner, name: &str, root: &str) -> String {
     let location = signer.location();
     let secret = signer.secret();
+    let sandbox = crate::policy::SANDBOX;
     format!(
         "    # Signed links, checked by nginx itself (the app is not asked): minted by the
     # app with SENDFILE_LINK_SECRET; the secret below must stay that secret.
@@ -788,7 +789,7 @@ pub(crate) fn nginx_location(signer: &LinkSigner, name: &str, root: &str) -> Str
         # bearer token: no Referer carries it elsewhere, no shared cache keeps it.
         add_header Content-Disposition attachment always;
         add_header X-Content-Type-Options nosniff always;
-        add_header Content-Security-Policy \"default-src 'none'; sandbox\" always;
+        add_header Content-Security-Policy \"{sandbox}\" always;
         add_header Referrer-Policy no-referrer always;
         add_header Cache-Control private always;
     }}
