@@ -296,7 +296,8 @@ impl SendFileConfigBuilder {
     }
 
     /// Checks everything and makes the [`SendFileConfig`]: the root is an existing directory
-    /// this process can search (and not `/`, `/proc`, `/sys` or `/dev`), opened now; or a valid
+    /// this process can search (and not `/`, nor on a kernel pseudo-filesystem such as `proc`,
+    /// `sysfs` or `devtmpfs`), opened now; or a valid
     /// bucket with a backend that can send from it, and no root besides; the URL prefix is valid
     /// and present where the backend needs one; the send timeout and the stream cap are above
     /// zero. Call it at start-up: the error names the setting at fault and the fix.

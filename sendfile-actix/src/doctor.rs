@@ -15,9 +15,17 @@
 //! The checks themselves ([`run`], blocking) work from anywhere that reaches the front server:
 //! at start-up, from [`check`] on demand, from the command line.
 //!
-//! These routes tell whoever asks the backend, the root and the URL prefix, and each request to
-//! [`REPORT_PATH`] makes about ten through the front server: register them where that is
-//! acceptable (or behind the application's own access control).
+//! # Access
+//!
+//! These routes tell the root, the backend and OS error texts, write the probes, and each
+//! request to [`REPORT_PATH`] makes about ten through the front server. They answer only
+//! requests carrying `Authorization: Bearer <token>` with the token of
+//! [`DoctorSettings::token`] (compared in constant time), or the one this process's own
+//! checks carry ([`check`], [`check_at_startup`], the health endpoint's own requests): with no
+//! token set they are closed to everyone else. Anyone else gets `401` with a fixed body that
+//! names nothing. The health endpoint runs one check at a time and answers from its last
+//! report for [`DoctorSettings::report_every`] (10 s by default), so that however many
+//! requests it gets, the front server sees a bounded number.
 //!
 //! ```
 //! use actix_web::{App, test};
@@ -27,14 +35,23 @@
 //! # actix_web::rt::System::new().block_on(async {
 //! let root = tempfile::tempdir().unwrap();
 //! let config = SendFileConfig::builder(Backend::Nginx).root(root.path()).url("/protected").build().unwrap();
+//! let token = "a long random secret, not this one";
 //! let app = test::init_service(
 //!     App::new()
 //!         .app_data(config)
-//!         .app_data(DoctorSettings::default().public_url("http://127.0.0.1:8080/"))
+//!         .app_data(DoctorSettings::default().public_url("http://127.0.0.1:8080/").token(token))
 //!         .configure(doctor::configure),
 //! )
 //! .await;
+//! // Anonymous: nothing.
 //! let res = test::call_service(&app, test::TestRequest::get().uri(MANIFEST_PATH).to_request()).await;
+//! assert_eq!(res.status(), 401);
+//! // With the token: the manifest.
+//! let req = test::TestRequest::get()
+//!     .uri(MANIFEST_PATH)
+//!     .insert_header(("Authorization", format!("Bearer {token}")))
+//!     .to_request();
+//! let res = test::call_service(&app, req).await;
 //! assert_eq!(res.status(), 200);
 //! let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
 //! let manifest = Manifest::parse(&text).unwrap();
@@ -42,12 +59,16 @@
 //! # });
 //! ```
 
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 pub use sendfile_core::doctor::{
-    Check, MANIFEST_PATH, Manifest, Outcome, PROBE_DIR, PROBE_PATH, Probes, Report, SYMLINK_PATH,
-    offload_header, run,
+    Check, MANIFEST_PATH, MIN_TOKEN_LEN, Manifest, Outcome, PROBE_DIR, PROBE_PATH, Probes, Report,
+    SYMLINK_PATH, offload_header, run, run_with_token,
 };
 
 use crate::config::SendFileConfig;
@@ -60,22 +81,55 @@ use crate::file::SendFile;
 /// ```
 pub const REPORT_PATH: &str = "/.well-known/sendfile-doctor/report";
 
-/// The doctor's settings, as app data next to the [`SendFileConfig`] (all optional).
+/// The doctor's settings, as app data next to the [`SendFileConfig`] (all optional). Clones
+/// share the health endpoint's last report: register one value (or clones of it) for every
+/// worker.
 ///
 /// ```
+/// use std::time::Duration;
 /// use sendfile_actix::doctor::DoctorSettings;
 /// let settings = DoctorSettings::default()
 ///     .probe_file("public/welcome.txt")
-///     .public_url("http://127.0.0.1:8080/");
+///     .public_url("http://127.0.0.1:8080/")
+///     .token("a long random secret, not this one")
+///     .report_every(Duration::from_secs(30));
 /// assert_eq!(settings.public_url.as_deref(), Some("http://127.0.0.1:8080/"));
+/// // The token never shows in logs.
+/// assert!(!format!("{settings:?}").contains("secret"));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct DoctorSettings {
     /// A file below the root to probe with when the application cannot write its probes
     /// there (a read-only root).
     pub probe_file: Option<String>,
     /// The front server's public base URL (plain HTTP), for [`REPORT_PATH`] and [`check`].
     pub public_url: Option<String>,
+    token: Option<String>,
+    report_every: Duration,
+    last_report: Arc<futures_util::lock::Mutex<Option<(Instant, Report)>>>,
+}
+
+impl Default for DoctorSettings {
+    fn default() -> Self {
+        DoctorSettings {
+            probe_file: None,
+            public_url: None,
+            token: None,
+            report_every: Duration::from_secs(10),
+            last_report: Arc::default(),
+        }
+    }
+}
+
+impl fmt::Debug for DoctorSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DoctorSettings")
+            .field("probe_file", &self.probe_file)
+            .field("public_url", &self.public_url)
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("report_every", &self.report_every)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DoctorSettings {
@@ -106,6 +160,60 @@ impl DoctorSettings {
         self.public_url = Some(url.into());
         self
     }
+
+    /// The bearer token that opens the doctor's routes to callers outside this process: the
+    /// `doctor` command ([`run_with_token`]) or a monitor polling [`REPORT_PATH`] with
+    /// `Authorization: Bearer <token>`. Use a long random secret (e.g. `openssl rand -hex
+    /// 32`); one shorter than [`MIN_TOKEN_LEN`] opens nothing. Without a token the routes
+    /// answer only this process's own checks.
+    ///
+    /// ```
+    /// use sendfile_actix::doctor::DoctorSettings;
+    /// let settings = DoctorSettings::default().token("0123456789abcdef0123456789abcdef");
+    /// assert!(settings.has_token());
+    /// assert!(!DoctorSettings::default().token("short").has_token());
+    /// ```
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Whether a token long enough to open the routes is set.
+    pub fn has_token(&self) -> bool {
+        self.token
+            .as_ref()
+            .is_some_and(|t| t.len() >= MIN_TOKEN_LEN)
+    }
+
+    /// How long the health endpoint answers from its last report before checking again (10 s
+    /// by default). Only one check runs at a time; requests meanwhile wait for it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sendfile_actix::doctor::DoctorSettings;
+    /// let settings = DoctorSettings::default().report_every(Duration::from_secs(60));
+    /// # drop(settings);
+    /// ```
+    #[must_use]
+    pub fn report_every(mut self, every: Duration) -> Self {
+        self.report_every = every;
+        self
+    }
+
+    /// The last report when younger than [`report_every`](Self::report_every), else a new
+    /// one: one check at a time.
+    async fn report(&self, public_url: &str) -> Report {
+        let mut last = self.last_report.lock().await;
+        if let Some((at, report)) = last.as_ref()
+            && at.elapsed() < self.report_every
+        {
+            return report.clone();
+        }
+        let report = check(public_url).await;
+        *last = Some((Instant::now(), report.clone()));
+        report
+    }
 }
 
 /// Registers the doctor's routes (see the [module](self) documentation).
@@ -125,7 +233,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(REPORT_PATH, web::get().to(report));
 }
 
-/// Runs every check through the front server at `public_url` on actix-web's blocking pool.
+/// Runs every check through the front server at `public_url` on actix-web's blocking pool,
+/// its requests carrying this process's own token (no [`DoctorSettings::token`] needed).
 ///
 /// The application must be serving its requests meanwhile (the checks come back to it through
 /// the front server): call it from a handler or a task spawned once the server runs, never
@@ -191,10 +300,40 @@ fn settings(req: &HttpRequest) -> DoctorSettings {
         .unwrap_or_default()
 }
 
-/// The probes, or why there are none.
-fn probes(req: &HttpRequest) -> Result<Probes, String> {
-    let config = SendFileConfig::from_req(req).map_err(|e| e.to_string())?;
+/// The settings, when the request carries a token that opens the doctor's routes.
+fn authorized(req: &HttpRequest) -> Option<DoctorSettings> {
     let settings = settings(req);
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    if sendfile_core::doctor::authorized(value, settings.token.as_deref()) {
+        Some(settings)
+    } else {
+        log::debug!(
+            "sendfile doctor: refused a request without its token{}",
+            if settings.has_token() {
+                ""
+            } else {
+                " (none is configured: DoctorSettings::token)"
+            }
+        );
+        None
+    }
+}
+
+/// The answer to a request without the token: the same whatever the configuration.
+fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"sendfile-doctor\""))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body("401 Unauthorized\n")
+}
+
+/// The probes, or why there are none.
+fn probes(req: &HttpRequest, settings: &DoctorSettings) -> Result<Probes, String> {
+    let config = SendFileConfig::from_req(req).map_err(|e| e.to_string())?;
     Probes::prepare_or(config.core(), settings.probe_file.as_deref()).map_err(|e| e.to_string())
 }
 
@@ -207,7 +346,10 @@ fn unavailable(message: &str) -> HttpResponse {
 }
 
 async fn manifest(req: HttpRequest) -> HttpResponse {
-    match probes(&req) {
+    let Some(settings) = authorized(&req) else {
+        return unauthorized();
+    };
+    match probes(&req, &settings) {
         Ok(p) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type("text/plain; charset=utf-8")
@@ -217,14 +359,20 @@ async fn manifest(req: HttpRequest) -> HttpResponse {
 }
 
 async fn probe(req: HttpRequest) -> HttpResponse {
-    match probes(&req) {
+    let Some(settings) = authorized(&req) else {
+        return unauthorized();
+    };
+    match probes(&req, &settings) {
         Ok(p) => SendFile::new(p.probe()).attachment().into_response(&req),
         Err(e) => unavailable(&e),
     }
 }
 
 async fn symlink(req: HttpRequest) -> HttpResponse {
-    let p = match probes(&req) {
+    let Some(settings) = authorized(&req) else {
+        return unauthorized();
+    };
+    let p = match probes(&req, &settings) {
         Ok(p) => p,
         Err(e) => return unavailable(&e),
     };
@@ -249,12 +397,15 @@ async fn symlink(req: HttpRequest) -> HttpResponse {
 }
 
 async fn report(req: HttpRequest) -> HttpResponse {
-    let Some(url) = settings(&req).public_url else {
+    let Some(settings) = authorized(&req) else {
+        return unauthorized();
+    };
+    let Some(url) = settings.public_url.clone() else {
         return unavailable(
             "the doctor does not know the front server's address: add DoctorSettings::default().public_url(\"http://...\") as app data",
         );
     };
-    let report = check(&url).await;
+    let report = settings.report(&url).await;
     let status = if report.passed() {
         StatusCode::OK
     } else {

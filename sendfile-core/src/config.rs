@@ -244,7 +244,8 @@ impl ConfigBuilder {
     }
 
     /// Checks everything and makes the [`Config`]: a root that is an existing directory the
-    /// process can search (not `/`, `/proc`, `/sys` or `/dev`), opened now and kept for the
+    /// process can search (not `/`, nor on a kernel pseudo-filesystem such as `proc` or
+    /// `sysfs`), opened now and kept for the
     /// requests; or a valid bucket, with a backend able to send from it, and no root besides;
     /// a valid URL prefix where the backend needs one; a send timeout and a stream cap above
     /// zero. Call it at start-up: the error names the setting at fault and the fix.
@@ -278,9 +279,10 @@ impl ConfigBuilder {
         })
     }
 
-    /// Every check of [`build`](Self::build) that does not look at the filesystem: what a
-    /// configuration generated for another machine can be checked against (its root need not
-    /// exist here).
+    /// Every check of [`build`](Self::build) that does not need the root to exist: what a
+    /// configuration generated for another machine is checked against. The root is refused
+    /// by the same rule as in `build` (`/` however written, a kernel pseudo-filesystem judged
+    /// by its type where it exists here, by its path where it does not).
     pub(crate) fn check(&self) -> Result<Checked<'_>, ConfigError> {
         let url = match &self.url {
             Some(Ok(url)) => Some(url),
@@ -315,7 +317,10 @@ impl ConfigBuilder {
             (None, _) if self.backend.needs_object_store() => {
                 return Err(missing_store(&self.backend));
             }
-            (None, Some(root)) => Source::Root(root),
+            (None, Some(root)) => {
+                crate::confine::check_root_setting(root)?;
+                Source::Root(root)
+            }
             (None, None) => {
                 return Err(ConfigError::new(
                     "SENDFILE_ROOT",
@@ -879,5 +884,39 @@ mod tests {
         };
         assert_eq!(e.status(), 503);
         assert!(matches!(e, Error::RootUnavailable(_)));
+    }
+
+    #[test]
+    fn check_refuses_the_roots_build_refuses_even_where_they_do_not_exist() {
+        let check = |root: &str| {
+            Config::builder(Backend::Nginx)
+                .root(root)
+                .url("/protected")
+                .check()
+                .map(|_| ())
+        };
+        for (root, says) in [
+            ("/", "the whole filesystem"),
+            ("/./", "the whole filesystem"),
+            ("/srv/..", "the whole filesystem"),
+            ("/srv/files/../../", "the whole filesystem"),
+            ("/proc", "kernel"),
+            ("/sys/kernel", "kernel"),
+            ("/proc/no-such-dir-here", "does not exist on this machine"),
+            ("/dev/no-such-dir-here", "does not exist on this machine"),
+        ] {
+            let err = check(root).unwrap_err();
+            assert_eq!(err.setting, "SENDFILE_ROOT", "{root}");
+            assert!(err.message.contains(says), "{root}: {err}");
+            assert!(err.message.contains("set it to"), "{root}: {err}");
+            // build() refuses it too.
+            Config::builder(Backend::Nginx)
+                .root(root)
+                .url("/protected")
+                .build()
+                .unwrap_err();
+        }
+        // A root for another machine, which does not exist here, is fine.
+        check("/srv/no-such-dir-here/files").unwrap();
     }
 }

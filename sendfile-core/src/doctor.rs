@@ -9,7 +9,8 @@
 //!
 //! - In the application, [`Probes::prepare`] writes a few small files below the root
 //!   (`.sendfile-doctor/`: the probe, two decoys that catch a decoding mismatch, a path through
-//!   a symlink), or uses a file the operator names when the root is read-only
+//!   a symlink), never following a symlink and refusing what it did not make, or uses a file
+//!   the operator names when the root is read-only
 //!   ([`Probes::with_file`]). The framework adapter serves the [`Manifest`] at
 //!   [`MANIFEST_PATH`] and offloads the probes at [`PROBE_PATH`] and [`SYMLINK_PATH`]
 //!   (`sendfile_actix::doctor` does this for actix-web).
@@ -41,7 +42,6 @@
 //! ```
 
 use std::fmt::{self, Write as _};
-use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -50,6 +50,9 @@ use std::time::Duration;
 use crate::backend::Backend;
 use crate::config::Config;
 use crate::encode::percent_encode_path;
+use crate::probe_files::ProbeDir;
+
+pub use crate::doctor_access::{MIN_TOKEN_LEN, authorized, process_token};
 
 /// Where the application serves the [`Manifest`] (below the public base URL).
 pub const MANIFEST_PATH: &str = "/.well-known/sendfile-doctor";
@@ -185,14 +188,17 @@ pub struct Probes {
 }
 
 impl Probes {
-    /// Writes the probes below `config`'s root, in [`PROBE_DIR`]. Fails when the root cannot be
-    /// written: then name a file with [`with_file`](Self::with_file).
+    /// Writes the probes below `config`'s root, in [`PROBE_DIR`], through directory
+    /// descriptors: no symlink is followed, and a symlink, a hard-linked file or another
+    /// user's file or directory where a probe goes is refused and left untouched (the error
+    /// names it). Fails when the root cannot be written: then name a file with
+    /// [`with_file`](Self::with_file).
     pub fn prepare(config: &Config) -> io::Result<Probes> {
         let root = config
-            .root_path()
-            .ok_or_else(|| io::Error::other("SENDFILE_ROOT is not set"))?;
-        let dir = root.join(PROBE_DIR);
-        fs::create_dir_all(&dir)?;
+            .current_root()
+            .map_err(|e| io::Error::other(format!("SENDFILE_ROOT: {e}")))?;
+        // Never through a symlink, and only into what the doctor made itself.
+        let dir = ProbeDir::open(&root, PROBE_DIR)?;
         let mut content = b"sendfile doctor probe\n".to_vec();
         content.extend((0u8..=255).map(|b| b'a' + b % 26));
         content.push(b'\n');
@@ -201,7 +207,7 @@ impl Probes {
         } else {
             PROBE_NAME
         };
-        write_if_changed(&dir.join(name), &content)?;
+        dir.write(name, &content)?;
         let mut manifest = base_manifest(config, &format!("{PROBE_DIR}/{name}"), name);
         manifest.size = Some(content.len() as u64);
         manifest.hash = Some(fingerprint(&content));
@@ -209,22 +215,15 @@ impl Probes {
             let not_decoded = percent_encode_path(PROBE_NAME.as_bytes());
             let a = b"sendfile doctor decoy: the header was not percent-decoded\n";
             let b = b"sendfile doctor decoy: the header was percent-decoded once too often\n";
-            write_if_changed(&dir.join(&not_decoded), a)?;
-            write_if_changed(&dir.join(DECODED_TWICE_NAME), b)?;
+            dir.write(&not_decoded, a)?;
+            dir.write(DECODED_TWICE_NAME, b)?;
             manifest.decoy_not_decoded = Some(fingerprint(a));
             manifest.decoy_decoded_twice = Some(fingerprint(b));
         }
         // dir/link -> . : "link/target.txt" goes through a symlink and stays inside the root.
         let target = b"sendfile doctor: reached through a symlink\n";
-        write_if_changed(&dir.join("target.txt"), target)?;
-        let link = dir.join("link");
-        let symlink = match fs::read_link(&link) {
-            Ok(t) if t == Path::new(".") => true,
-            Ok(_) | Err(_) => {
-                let _ = fs::remove_file(&link);
-                std::os::unix::fs::symlink(".", &link).is_ok()
-            }
-        };
+        dir.write("target.txt", target)?;
+        let symlink = dir.link_to_itself("link")?;
         if symlink {
             manifest.symlink = Some(fingerprint(target));
         }
@@ -236,18 +235,22 @@ impl Probes {
     }
 
     /// Uses an existing file as the probe (a path below the root), for a root the application
-    /// cannot write. Its bytes are checked when the application can read it; the decoding and
-    /// symlink checks are skipped. Choose a small file: the doctor reads at most 64 MiB.
+    /// cannot write. Its bytes are checked when the application can read it (opened as any
+    /// file it serves: confined to the root); the decoding and symlink checks are skipped.
+    /// Choose a small file: the doctor reads at most 64 MiB.
     pub fn with_file(config: &Config, relative: &str) -> Probes {
         let relative = relative.trim_start_matches('/');
         let name = relative.rsplit('/').next().unwrap_or(relative);
         let mut manifest = base_manifest(config, relative, name);
-        if let Some(root) = config.root_path()
-            && fs::metadata(root.join(relative)).is_ok_and(|m| m.len() < MAX_RESPONSE / 2)
-            && let Ok(content) = fs::read(root.join(relative))
+        if let Ok(root) = config.current_root()
+            && let Ok(open) = root.open_for_reading(Path::new(relative))
+            && open.metadata().len < MAX_RESPONSE / 2
         {
-            manifest.size = Some(content.len() as u64);
-            manifest.hash = Some(fingerprint(&content));
+            let mut content = Vec::new();
+            if { open.file() }.read_to_end(&mut content).is_ok() {
+                manifest.size = Some(content.len() as u64);
+                manifest.hash = Some(fingerprint(&content));
+            }
         }
         Probes {
             manifest,
@@ -309,13 +312,6 @@ fn base_manifest(config: &Config, probe: &str, filename: &str) -> Manifest {
         content_policy: config.content_policy().as_str().to_owned(),
         ..Manifest::default()
     }
-}
-
-fn write_if_changed(path: &Path, content: &[u8]) -> io::Result<()> {
-    if fs::read(path).is_ok_and(|c| c == content) {
-        return Ok(());
-    }
-    fs::write(path, content)
 }
 
 /// The offload header that names `relative` (a path below the root, not resolved) for
@@ -423,6 +419,8 @@ struct BaseUrl {
     host: String,
     port: u16,
     path: String,
+    /// The `Authorization` header value the doctor's requests carry.
+    authorization: Option<String>,
 }
 
 impl BaseUrl {
@@ -448,6 +446,7 @@ impl BaseUrl {
             host: host.to_owned(),
             port,
             path: path.trim_end_matches('/').to_owned(),
+            authorization: None,
         })
     }
 }
@@ -498,6 +497,9 @@ fn fetch(
     );
     for (n, v) in extra {
         let _ = write!(req, "{n}: {v}\r\n");
+    }
+    if let Some(auth) = &base.authorization {
+        let _ = write!(req, "Authorization: {auth}\r\n");
     }
     req.push_str("\r\n");
     stream
@@ -621,12 +623,30 @@ fn not_found_fix(m: &Manifest, status: u16) -> String {
 }
 
 /// Runs every check through the front server at `base_url` (plain HTTP, e.g.
-/// `http://127.0.0.1:8080/`). Blocking; each request is bounded by a 10 s timeout. An
-/// unreachable server or an invalid URL is a report with one failed check.
+/// `http://127.0.0.1:8080/`), from the application's own process: its requests carry
+/// [`process_token`]. From another process (a command, a monitor), use
+/// [`run_with_token`]. Blocking; each request is bounded by a 10 s timeout. An unreachable
+/// server or an invalid URL is a report with one failed check.
 pub fn run(base_url: &str) -> Report {
+    run_with_token(base_url, process_token())
+}
+
+/// [`run`], with the doctor's requests carrying `Authorization: Bearer <token>`: the token
+/// the application's doctor is configured with.
+///
+/// ```
+/// // Nothing listens there: one failed check says so.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let report = sendfile_core::doctor::run_with_token(&format!("http://127.0.0.1:{port}/"), "s3cret-s3cret-s3cret");
+/// assert!(report.to_string().starts_with("FAIL manifest"));
+/// ```
+pub fn run_with_token(base_url: &str, token: &str) -> Report {
     let mut report = Report::default();
     let base = match BaseUrl::parse(base_url) {
-        Ok(b) => b,
+        Ok(b) => BaseUrl {
+            authorization: Some(format!("Bearer {token}")),
+            ..b
+        },
         Err(e) => {
             report.push("manifest", Outcome::Fail, e);
             return report;
@@ -644,6 +664,16 @@ pub fn run(base_url: &str) -> Report {
         }
         Ok(r) => match (r.status, Manifest::parse(&String::from_utf8_lossy(&r.body))) {
             (200, Some(m)) => m,
+            (401, _) => {
+                report.push(
+                    "manifest",
+                    Outcome::Fail,
+                    format!(
+                        "GET {MANIFEST_PATH} answered 401: the doctor's routes need its token; set one in the app (DoctorSettings::token, at least {MIN_TOKEN_LEN} characters) and give the same to the doctor (run_with_token; SENDFILE_DOCTOR_TOKEN for the example's doctor command)"
+                    ),
+                );
+                return report;
+            }
             (status, _) => {
                 report.push(
                     "manifest",
@@ -1112,6 +1142,7 @@ fn check_symlinks(report: &mut Report, m: &Manifest, base: &BaseUrl, target: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn base_urls() {
@@ -1183,6 +1214,179 @@ mod tests {
         assert!(dir.path().join(".sendfile-doctor/link/target.txt").exists());
         // Again: nothing to rewrite, same manifest.
         assert_eq!(Probes::prepare(&config).unwrap().manifest(), m);
+    }
+
+    /// A root with an `outside` directory next to it, holding a file named `link` and a
+    /// secret, for `backend` (with `follow_symlinks`).
+    #[cfg(target_os = "linux")]
+    struct Attack {
+        dir: tempfile::TempDir,
+        configs: Vec<Config>,
+    }
+
+    #[cfg(target_os = "linux")]
+    impl Attack {
+        fn new() -> Attack {
+            let dir = tempfile::tempdir().unwrap();
+            fs::create_dir(dir.path().join("root")).unwrap();
+            fs::create_dir(dir.path().join("outside")).unwrap();
+            fs::write(dir.path().join("outside/link"), b"not the doctor's").unwrap();
+            fs::write(dir.path().join("outside/secret"), b"precious").unwrap();
+            let mut configs = Vec::new();
+            for name in crate::BACKEND_NAMES {
+                let backend: Backend = name.parse().unwrap();
+                if backend.needs_object_store() {
+                    continue;
+                }
+                for follow in [true, false] {
+                    let mut b = Config::builder(backend.clone())
+                        .root(dir.path().join("root"))
+                        .follow_symlinks(follow);
+                    if backend.needs_url() {
+                        b = b.url("/p");
+                    }
+                    configs.push(b.build().unwrap());
+                }
+            }
+            Attack { dir, configs }
+        }
+
+        fn root(&self) -> PathBuf {
+            self.dir.path().join("root")
+        }
+
+        fn outside(&self) -> PathBuf {
+            self.dir.path().join("outside")
+        }
+
+        /// The outside directory is as it was: nothing created, deleted or overwritten.
+        fn assert_outside_untouched(&self, what: &str) {
+            let mut names: Vec<String> = fs::read_dir(self.outside())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names, ["link", "secret"], "{what}");
+            assert_eq!(
+                fs::read(self.outside().join("link")).unwrap(),
+                b"not the doctor's"
+            );
+            assert_eq!(
+                fs::read(self.outside().join("secret")).unwrap(),
+                b"precious"
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_symlink_planted_at_the_probes_directory_is_refused() {
+        let attack = Attack::new();
+        std::os::unix::fs::symlink(attack.outside(), attack.root().join(PROBE_DIR)).unwrap();
+        for config in &attack.configs {
+            let err = Probes::prepare(config).unwrap_err();
+            assert!(err.to_string().contains("is a symlink"), "{err}");
+            assert!(err.to_string().contains("remove"), "{err}");
+            attack.assert_outside_untouched(&config.backend().to_string());
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_symlink_or_hard_link_planted_at_a_probe_is_refused() {
+        let attack = Attack::new();
+        let dir = attack.root().join(PROBE_DIR);
+        for file in [PROBE_NAME, PLAIN_PROBE_NAME, "target.txt", "link"] {
+            for how in ["symlink", "hard link"] {
+                let _ = fs::remove_dir_all(&dir);
+                fs::create_dir(&dir).unwrap();
+                let outside = attack
+                    .outside()
+                    .join(if file == "link" { "link" } else { "secret" });
+                if how == "symlink" {
+                    std::os::unix::fs::symlink(&outside, dir.join(file)).unwrap();
+                } else {
+                    fs::hard_link(&outside, dir.join(file)).unwrap();
+                }
+                for config in &attack.configs {
+                    let prepared = Probes::prepare(config);
+                    let plain = matches!(config.backend(), Backend::ModWsgi);
+                    // Each backend writes one of the two probe names.
+                    if (file == PROBE_NAME && plain) || (file == PLAIN_PROBE_NAME && !plain) {
+                        continue;
+                    }
+                    let err = prepared.unwrap_err().to_string();
+                    assert!(
+                        err.contains(file) && err.contains("did not make"),
+                        "{how} at {file}: {err}"
+                    );
+                    attack.assert_outside_untouched(&format!("{how} at {file}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_probes_directory_of_another_user_is_refused() {
+        if !rustix::process::geteuid().is_root() {
+            return;
+        }
+        let attack = Attack::new();
+        let dir = attack.root().join(PROBE_DIR);
+        fs::create_dir(&dir).unwrap();
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+        let err = Probes::prepare(&attack.configs[0]).unwrap_err();
+        assert!(err.to_string().contains("another user"), "{err}");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        // A probe of another user in the doctor's own directory, too.
+        std::os::unix::fs::chown(&dir, Some(0), Some(0)).unwrap();
+        fs::write(dir.join("target.txt"), b"someone else's").unwrap();
+        std::os::unix::fs::chown(dir.join("target.txt"), Some(65534), Some(65534)).unwrap();
+        let err = Probes::prepare(&attack.configs[0]).unwrap_err();
+        assert!(err.to_string().contains("another user"), "{err}");
+        assert_eq!(fs::read(dir.join("target.txt")).unwrap(), b"someone else's");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_changed_probe_is_replaced_not_written_through() {
+        let attack = Attack::new();
+        let config = &attack.configs[0];
+        Probes::prepare(config).unwrap();
+        let target = attack.root().join(PROBE_DIR).join("target.txt");
+        fs::write(&target, b"stale").unwrap();
+        let before = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&target).unwrap());
+        Probes::prepare(config).unwrap();
+        let after = fs::metadata(&target).unwrap();
+        assert_ne!(std::os::unix::fs::MetadataExt::ino(&after), before);
+        assert_eq!(
+            fs::read(&target).unwrap(),
+            b"sendfile doctor: reached through a symlink\n"
+        );
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(attack.root().join(PROBE_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_named_probe_file_is_confined_to_the_root() {
+        let attack = Attack::new();
+        std::os::unix::fs::symlink(attack.outside().join("secret"), attack.root().join("s"))
+            .unwrap();
+        for config in &attack.configs {
+            for named in ["s", "../outside/secret"] {
+                let p = Probes::with_file(config, named);
+                assert_eq!(p.manifest().hash, None, "{named}");
+            }
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod confine;
 pub mod deploy;
 pub mod disposition;
 pub mod doctor;
+mod doctor_access;
 pub mod encode;
 pub mod engine;
 mod error;
@@ -45,6 +46,7 @@ pub mod nginx;
 pub mod object;
 mod planner;
 pub mod policy;
+mod probe_files;
 mod request;
 mod response;
 #[cfg(feature = "s3")]

@@ -78,12 +78,59 @@ impl fmt::Debug for S3Credentials {
     }
 }
 
+/// Checks `bucket` against the S3 naming rules: 3 to 63 of `a-z 0-9 . -`, beginning and
+/// ending with a letter or digit, no `..`, not an IPv4 address, none of the prefixes and
+/// suffixes S3 reserves. A name such as `.` or `..` would otherwise become a path segment of
+/// every URL (`<endpoint>/../key` is `<endpoint>/key`: the key's first segment taken for the
+/// bucket).
+fn check_bucket_name(bucket: &str) -> Result<(), ConfigError> {
+    let why = if !(3..=63).contains(&bucket.len()) {
+        Some("is not 3 to 63 characters long")
+    } else if let Some(c) = bucket
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
+    {
+        Some(if c.is_ascii_uppercase() {
+            "has an upper-case letter"
+        } else {
+            "has a character other than a-z 0-9 . -"
+        })
+    } else if !bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some("does not begin and end with a letter or digit")
+    } else if bucket.contains("..") {
+        Some("has two dots in a row")
+    } else if bucket.parse::<std::net::Ipv4Addr>().is_ok() {
+        Some("is an IP address")
+    } else if ["xn--", "sthree-", "amzn-s3-demo-"]
+        .iter()
+        .any(|p| bucket.starts_with(p))
+        || ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+            .iter()
+            .any(|s| bucket.ends_with(s))
+    {
+        Some("has a prefix or suffix S3 reserves")
+    } else {
+        None
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(ConfigError::new(
+            "SENDFILE_S3_BUCKET",
+            format!(
+                "{bucket:?} {why}: it is not an S3 bucket name; set the bucket's name: 3 to 63 of a-z 0-9 . - beginning and ending with a letter or digit (e.g. \"protected-files\")"
+            ),
+        )),
+    }
+}
+
 /// S3 SigV4 query presigning, path-style (`<endpoint>/<bucket>/<key>`), for AWS S3 and the
 /// S3-compatible stores (MinIO, Ceph RGW, Garage, R2, s3s...).
 ///
 /// ```
 /// use sendfile_core::s3::{S3Credentials, S3Presigner};
-/// let err = S3Presigner::new("ftp://x", "b", "us-east-1", S3Credentials::new("a", "s")).unwrap_err();
+/// let err = S3Presigner::new("ftp://x", "files", "us-east-1", S3Credentials::new("a", "s")).unwrap_err();
 /// assert_eq!(err.setting, "SENDFILE_S3_ENDPOINT");
 /// ```
 #[derive(Clone)]
@@ -114,19 +161,7 @@ impl S3Presigner {
         region: &str,
         credentials: S3Credentials,
     ) -> Result<Self, ConfigError> {
-        let valid_bucket = !bucket.is_empty()
-            && bucket.len() <= 63
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b));
-        if !valid_bucket {
-            return Err(ConfigError::new(
-                "SENDFILE_S3_BUCKET",
-                format!(
-                    "{bucket:?} is not a bucket name; use 1 to 63 of a-z 0-9 - . _ (e.g. \"protected-files\")"
-                ),
-            ));
-        }
+        check_bucket_name(bucket)?;
         if region.is_empty()
             || !region
                 .bytes()
@@ -387,9 +422,54 @@ mod tests {
     }
 
     #[test]
+    fn bucket_names_follow_the_s3_rules() {
+        let presign = |b: &str| {
+            S3Presigner::new(
+                "http://127.0.0.1:9000",
+                b,
+                "us-east-1",
+                S3Credentials::new("a", "s"),
+            )
+        };
+        for good in [
+            "protected",
+            "abc",
+            "my.files-2026",
+            &"a".repeat(63),
+            "1.2.3",
+        ] {
+            presign(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+        }
+        for bad in [
+            ".",
+            "..",
+            "",
+            "ab",
+            &"a".repeat(64),
+            "Protected",
+            "under_score",
+            "a/b",
+            ".abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "files-s3alias",
+            "files.mrap",
+        ] {
+            let e = presign(bad).unwrap_err();
+            assert_eq!(e.setting, "SENDFILE_S3_BUCKET", "{bad}");
+            assert!(
+                e.message.contains("not an S3 bucket name") && e.message.contains("3 to 63"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn secrets_stay_out_of_debug_and_errors() {
         let creds = S3Credentials::new("AKID", "SECRET-VALUE").session_token("TOKEN-VALUE");
-        let s3 = S3Presigner::new("http://127.0.0.1:9000", "b", "us-east-1", creds).unwrap();
+        let s3 = S3Presigner::new("http://127.0.0.1:9000", "bkt", "us-east-1", creds).unwrap();
         let store = ObjectStore::new(s3.clone());
         for shown in [format!("{s3:?}"), format!("{store:?}")] {
             assert!(
@@ -399,7 +479,7 @@ mod tests {
         }
         let e = S3Presigner::new(
             "http://AKID:SECRET-VALUE@127.0.0.1:9000",
-            "b",
+            "bkt",
             "us-east-1",
             S3Credentials::new("a", "s"),
         )
@@ -407,8 +487,8 @@ mod tests {
         assert_eq!(e.setting, "SENDFILE_S3_ENDPOINT");
         assert!(!e.to_string().contains("SECRET-VALUE"), "{e}");
         for bad in ["ftp://AKID:SECRET-VALUE@x", "http://AKID:SECRET VALUE@x y"] {
-            let e =
-                S3Presigner::new(bad, "b", "us-east-1", S3Credentials::new("a", "s")).unwrap_err();
+            let e = S3Presigner::new(bad, "bkt", "us-east-1", S3Credentials::new("a", "s"))
+                .unwrap_err();
             assert!(!e.to_string().contains("SECRET"), "{e}");
         }
     }

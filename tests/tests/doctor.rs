@@ -4,6 +4,9 @@
 //!
 //! Without a server these tests print one line and pass; with `CI=true` they fail.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
 use sendfile_actix::doctor::{self, Outcome, Report};
 use sendfile_actix::{Backend, SendFileConfig};
 use sendfile_e2e::app::RunningApp;
@@ -433,11 +436,15 @@ struct NamedFileApp {
 
 impl NamedFileApp {
     fn start(config: SendFileConfig, probe_file: Option<&str>) -> NamedFileApp {
-        use actix_web::{App, HttpServer};
         let mut settings = doctor::DoctorSettings::default();
         if let Some(file) = probe_file {
             settings = settings.probe_file(file);
         }
+        NamedFileApp::start_with(config, settings)
+    }
+
+    fn start_with(config: SendFileConfig, settings: doctor::DoctorSettings) -> NamedFileApp {
+        use actix_web::{App, HttpServer};
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -532,6 +539,13 @@ fn a_root_the_app_cannot_write_is_checked_with_a_named_file() {
         None,
     );
     let res = sendfile_e2e::http::Request::get(doctor::MANIFEST_PATH)
+        .header(
+            "Authorization",
+            format!(
+                "Bearer {}",
+                sendfile_actix::sendfile_core::doctor::process_token()
+            ),
+        )
         .send(app.addr)
         .unwrap();
     assert_eq!(res.status, 503, "{res:?}");
@@ -562,4 +576,286 @@ fn an_in_process_backend_passes_without_front_server_checks() {
         assert_eq!(c.outcome, Outcome::Skip, "{report}");
         assert!(c.message.contains("streams files from the app"), "{report}");
     }
+}
+
+/// The backends that send from a root, each with symlinks followed and refused.
+fn local_configs(root: &std::path::Path) -> Vec<SendFileConfig> {
+    let mut configs = Vec::new();
+    for name in sendfile_actix::sendfile_core::BACKEND_NAMES {
+        let backend: Backend = name.parse().unwrap();
+        if backend.needs_object_store() {
+            continue;
+        }
+        for follow in [true, false] {
+            let mut b = SendFileConfig::builder(backend.clone())
+                .root(root)
+                .follow_symlinks(follow);
+            if backend.needs_url() {
+                b = b.url("/protected");
+            }
+            configs.push(b.build().unwrap());
+        }
+    }
+    configs
+}
+
+/// Every doctor route, asked with the app's own token (what the doctor's checks carry).
+fn ask_every_route(addr: std::net::SocketAddr) {
+    let bearer = format!(
+        "Bearer {}",
+        sendfile_actix::sendfile_core::doctor::process_token()
+    );
+    for path in [
+        doctor::MANIFEST_PATH,
+        doctor::PROBE_PATH,
+        doctor::SYMLINK_PATH,
+    ] {
+        let res = sendfile_e2e::http::Request::get(path)
+            .header("Authorization", bearer.clone())
+            .send(addr)
+            .unwrap();
+        assert_ne!(res.status, 200, "{path}: {res:?}");
+    }
+}
+
+/// A directory next to the root whose files must survive: `link` and `secret.txt`.
+fn assert_outside_untouched(fixture: &Fixture, what: &str) {
+    let outside = fixture.path().join("outside");
+    let mut names: Vec<String> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["link", "secret.txt"], "{what}");
+    assert_eq!(
+        std::fs::read(outside.join("link")).unwrap(),
+        b"not the doctor's",
+        "{what}"
+    );
+    assert_eq!(
+        std::fs::read(&fixture.secret).unwrap(),
+        fixture.secret_marker,
+        "{what}"
+    );
+}
+
+#[test]
+fn a_symlink_planted_at_the_probes_directory_cannot_write_outside_the_root() {
+    let fixture = Fixture::new().expect("fixture");
+    let outside = fixture.path().join("outside");
+    std::fs::write(outside.join("link"), b"not the doctor's").unwrap();
+    std::os::unix::fs::symlink(&outside, fixture.root.join(doctor::PROBE_DIR)).unwrap();
+    for config in local_configs(&fixture.root) {
+        let what = format!(
+            "{} follow_symlinks({})",
+            config.backend(),
+            config.core().follows_symlinks()
+        );
+        let app = NamedFileApp::start(config, None);
+        ask_every_route(app.addr);
+        assert_outside_untouched(&fixture, &what);
+    }
+}
+
+#[test]
+fn a_symlink_planted_at_a_probe_cannot_overwrite_or_delete_outside_files() {
+    let fixture = Fixture::new().expect("fixture");
+    let outside = fixture.path().join("outside");
+    std::fs::write(outside.join("link"), b"not the doctor's").unwrap();
+    let dir = fixture.root.join(doctor::PROBE_DIR);
+    std::fs::create_dir(&dir).unwrap();
+    // Every file the doctor writes, for both probe names.
+    for name in [
+        "probe %41 \u{fc}.txt",
+        "probe.txt",
+        "probe%20%2541%20%C3%BC.txt",
+        "probe A \u{fc}.txt",
+        "target.txt",
+    ] {
+        std::os::unix::fs::symlink(&fixture.secret, dir.join(name)).unwrap();
+    }
+    std::os::unix::fs::symlink(outside.join("link"), dir.join("link")).unwrap();
+    for config in local_configs(&fixture.root) {
+        let what = format!(
+            "{} follow_symlinks({})",
+            config.backend(),
+            config.core().follows_symlinks()
+        );
+        let app = NamedFileApp::start(config, None);
+        ask_every_route(app.addr);
+        assert_outside_untouched(&fixture, &what);
+    }
+}
+
+#[test]
+fn the_doctors_routes_tell_anonymous_clients_nothing() {
+    let fixture = Fixture::new().expect("fixture");
+    let root = fixture.root.to_string_lossy().into_owned();
+    for config in local_configs(&fixture.root) {
+        let backend = config.backend().to_string();
+        // With a token configured, and without one (closed to all but the app's own checks).
+        for token in [Some("the-operator's-long-secret"), None] {
+            let mut settings = doctor::DoctorSettings::default().public_url("http://127.0.0.1:9/");
+            if let Some(t) = token {
+                settings = settings.token(t);
+            }
+            let app = NamedFileApp::start_with(config.clone(), settings);
+            for path in [
+                doctor::MANIFEST_PATH,
+                doctor::PROBE_PATH,
+                doctor::SYMLINK_PATH,
+                doctor::REPORT_PATH,
+            ] {
+                for auth in [
+                    None,
+                    Some("Bearer wrong-but-long-enough-token"),
+                    Some("Bearer "),
+                ] {
+                    let mut req = sendfile_e2e::http::Request::get(path);
+                    if let Some(a) = auth {
+                        req = req.header("Authorization", a);
+                    }
+                    let res = req.send(app.addr).unwrap();
+                    assert_eq!(res.status, 401, "{backend} {path} {auth:?}: {res:?}");
+                    let mut text = String::from_utf8_lossy(&res.body).into_owned();
+                    for (n, v) in &res.headers {
+                        text.push_str(&format!("\n{n}: {}", String::from_utf8_lossy(v)));
+                    }
+                    for secret in [&*root, &*backend, "/protected", ".sendfile-doctor", "probe"] {
+                        assert!(
+                            !text.contains(secret),
+                            "{backend} {path} tells {secret:?}: {text}"
+                        );
+                    }
+                    assert!(
+                        res.header("x-accel-redirect").is_none()
+                            && res.header("x-sendfile").is_none()
+                    );
+                }
+            }
+            // The configured token opens them.
+            if let Some(t) = token {
+                let res = sendfile_e2e::http::Request::get(doctor::MANIFEST_PATH)
+                    .header("Authorization", format!("Bearer {t}"))
+                    .send(app.addr)
+                    .unwrap();
+                assert_eq!(res.status, 200, "{backend}: {res:?}");
+                assert!(res.body_contains(root.as_bytes()), "{res:?}");
+            }
+        }
+    }
+}
+
+/// A loopback TCP relay that counts the connections it accepts: the front server, as far as
+/// the number of connections goes. It forwards to the address given by
+/// [`forward_to`](Self::forward_to).
+struct CountingRelay {
+    addr: std::net::SocketAddr,
+    to: Arc<OnceLock<std::net::SocketAddr>>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl CountingRelay {
+    fn start() -> CountingRelay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let to = Arc::new(OnceLock::new());
+        let (counted, target) = (Arc::clone(&connections), Arc::clone(&to));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let target = Arc::clone(&target);
+                std::thread::spawn(move || relay(client, &target));
+            }
+        });
+        CountingRelay {
+            addr,
+            to,
+            connections,
+        }
+    }
+
+    fn forward_to(&self, to: std::net::SocketAddr) {
+        self.to.set(to).unwrap();
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+fn relay(client: std::net::TcpStream, to: &OnceLock<std::net::SocketAddr>) {
+    use std::net::{Shutdown, TcpStream};
+    let Some(Ok(upstream)) = to.get().map(TcpStream::connect) else {
+        return;
+    };
+    let (Ok(mut from_client), Ok(mut to_upstream)) = (client.try_clone(), upstream.try_clone())
+    else {
+        return;
+    };
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_client, &mut to_upstream);
+        let _ = to_upstream.shutdown(Shutdown::Write);
+    });
+    let (mut from_upstream, mut to_client) = (upstream, client);
+    let _ = std::io::copy(&mut from_upstream, &mut to_client);
+    let _ = to_client.shutdown(Shutdown::Write);
+    let _ = up.join();
+}
+
+#[test]
+fn the_health_endpoint_cannot_amplify_requests() {
+    let fixture = Fixture::new().expect("fixture");
+    let config = SendFileConfig::builder(Backend::Simple)
+        .root(&fixture.root)
+        .build()
+        .unwrap();
+    let token = "the-operator's-long-secret";
+    let relay = CountingRelay::start();
+    let settings = doctor::DoctorSettings::default()
+        .public_url(format!("http://{}/", relay.addr))
+        .token(token)
+        .report_every(std::time::Duration::from_secs(3600));
+    let app = NamedFileApp::start_with(config, settings);
+    relay.forward_to(app.addr);
+    let report = sendfile_e2e::http::Request::get(doctor::REPORT_PATH);
+    let addr = app.addr;
+
+    // Anonymous calls start no check at all.
+    for _ in 0..200 {
+        assert_eq!(report.send(addr).unwrap().status, 401);
+    }
+    assert_eq!(relay.connections(), 0);
+
+    // 2,000 calls with the token, 20 at a time: one check (at most 7 requests through the
+    // front server), the other calls answered from it.
+    let authorised = report.header("Authorization", format!("Bearer {token}"));
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..20)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..100)
+                        .map(|_| {
+                            let res = authorised.send(addr).unwrap();
+                            assert!(res.body_contains(b"PASS offload"), "{res:?}");
+                            res.status
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert_eq!(statuses.len(), 2000);
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    let connections = relay.connections();
+    assert!(
+        (1..=7).contains(&connections),
+        "2,000 calls made {connections} connections through the front server"
+    );
 }

@@ -1,17 +1,24 @@
 //! The protected-downloads example: an actix-web app with a few demo users, each with private
 //! files, plus public files everyone may download.
 //!
-//! - `GET /` shows a sign-in form, or, signed in (cookie session; HTTP Basic also works), the
-//!   user's files with name, size, date and a download button, the backend in use and the
+//! - `GET /` shows a sign-in form, or, signed in, the user's files with name, size, date, a
+//!   view link and a download button, a form to upload a file, the backend in use and the
 //!   doctor's verdict on the front server ([`page`]).
+//! - `POST /sign-in`, `POST /sign-out`: server-side sessions, login-CSRF checks and a sign-in
+//!   throttle ([`sessions`], [`throttle`]); HTTP Basic also works, for curl.
+//! - `POST /upload`: a file into the user's own area ([`upload`]).
 //! - `GET /download/{path}` checks the permission with `#[protected_file]` and returns a
-//!   [`SendFile`]; the configured backend decides who sends the bytes. The permission is
-//!   checked twice: on the requested name before anything is touched, and on the resolved file
-//!   (symlinks followed) before it is sent, so a link in `public/` to a private file is refused.
+//!   [`SendFile`] as an attachment; `GET /view/{path}` the same file inline (the library's
+//!   content policy decides what a browser may render). The configured backend decides who
+//!   sends the bytes. The permission is checked twice: on the requested name before
+//!   anything is touched, and on the resolved file (symlinks followed) before it is sent, so
+//!   a link in `public/` to a private file is refused.
 //!
 //! [`links`] adds share links (signed, expiring) when `SENDFILE_LINK_SECRET` is set.
 //!
-//! [`deploy`] holds the front-server configurations generated for it (`print-config`).
+//! Users, their files and the sessions are in SQLite ([`db`], [`state`]); passwords are
+//! stored as Argon2id hashes. [`deploy`] holds the front-server configurations generated for
+//! it (`print-config`).
 //!
 //! The files live below the configured root: `public/...` for everyone, `users/<name>/...`
 //! for one user. [`create_sample_tree`] writes a small tree to try it with.
@@ -34,27 +41,31 @@
 //! # });
 //! ```
 
+pub mod db;
 pub mod deploy;
 pub mod links;
 pub mod page;
+pub mod sessions;
+pub mod state;
+pub mod throttle;
+pub mod upload;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::future::{Ready, ready};
 use std::io;
 use std::path::{Component, Path};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use sendfile_actix::{ResolvedSendFile, SendFile, protected_file};
 
-/// A demo account.
+/// A demo account, created with the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoUser {
     /// The user name; the user's files are in `users/<name>/`.
     pub name: &'static str,
-    /// The password (HTTP Basic).
+    /// Its password (stored hashed; shown on the sign-in page because it is a demo).
     pub password: &'static str,
 }
 
@@ -113,51 +124,39 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Registers `GET /`, `POST /sign-in`, `POST /sign-out`, `GET /download/{path}` and the
-/// doctor's routes ([`sendfile_actix::doctor::configure`]). The app must also carry a
-/// [`SendFileConfig`](sendfile_actix::SendFileConfig) as app data.
-///
-/// Each of these resources is wrapped in the cookie session ([`page::session_middleware`]), not
-/// a catch-all scope, so routes the application registers after them still match. The page
-/// also shows a [`page::DoctorVerdict`] found as `web::Data`.
+/// Registers `GET /`, `POST /sign-in`, `POST /sign-out`, `POST /upload`,
+/// `GET /download/{path}`, `GET /view/{path}` and the doctor's routes
+/// ([`sendfile_actix::doctor::configure`]). The app must also carry a
+/// [`SendFileConfig`](sendfile_actix::SendFileConfig) as app data, and may carry a
+/// `web::Data<`[`state::AppState`]`>` (without one, each root gets a database in memory).
+/// The page also shows a [`page::DoctorVerdict`] found as `web::Data`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(sendfile_actix::doctor::configure)
         .configure(links::configure_forward_auth)
-        .service(
-            web::resource("/")
-                .wrap(page::session_middleware())
-                .route(web::get().to(page::index)),
-        )
+        .service(web::resource("/").route(web::get().to(page::index)))
         .service(
             web::resource("/sign-in")
-                .wrap(page::session_middleware())
-                .route(web::post().to(page::sign_in)),
+                // A sign-in form is a few dozen bytes.
+                .app_data(web::PayloadConfig::new(4096))
+                .route(web::post().to(sessions::sign_in)),
         )
         .service(
             web::resource("/sign-out")
-                .wrap(page::session_middleware())
-                .route(web::post().to(page::sign_out)),
+                .app_data(web::PayloadConfig::new(4096))
+                .route(web::post().to(sessions::sign_out)),
         )
+        .service(web::resource("/upload").route(web::post().to(upload::upload)))
         // HEAD too: actix-web does not route HEAD to GET handlers, and front servers forward it.
         .service(
             web::resource("/download/{path:.*}")
-                .wrap(page::session_middleware())
                 .route(web::get().to(download))
                 .route(web::head().to(download)),
+        )
+        .service(
+            web::resource("/view/{path:.*}")
+                .route(web::get().to(view))
+                .route(web::head().to(view)),
         );
-}
-
-/// The demo user whose credentials `authorization` (an `Authorization` header value) carries.
-pub fn authenticate(authorization: &str) -> Option<DemoUser> {
-    let (scheme, token) = authorization.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(base64_decode(token.trim())?).ok()?;
-    let (name, password) = decoded.split_once(':')?;
-    USERS
-        .into_iter()
-        .find(|u| u.name == name && u.password == password)
 }
 
 /// Whether `user` (`None`: not signed in) may download `path`, a path relative to the root.
@@ -184,35 +183,16 @@ pub fn may_download(user: Option<&str>, path: &str) -> bool {
     }
 }
 
-/// The signed-in user of a request, if any: HTTP Basic with a demo account, or the session.
-#[derive(Debug, Clone, Copy)]
-pub struct SignedIn(pub Option<DemoUser>);
+/// The signed-in user of a request, if any: HTTP Basic (checked against the database, through
+/// the throttle: too many failures answer 429), or the session cookie. Resolved once per
+/// request.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Option<db::User>);
 
 impl SignedIn {
     /// The user's name.
-    pub fn name(&self) -> Option<&'static str> {
-        self.0.map(|u| u.name)
-    }
-}
-
-impl FromRequest for SignedIn {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut dev::Payload) -> Self::Future {
-        ready(Ok(SignedIn::of(req)))
-    }
-}
-
-impl SignedIn {
-    /// The signed-in user of `req`.
-    pub fn of(req: &HttpRequest) -> SignedIn {
-        let basic = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(authenticate);
-        SignedIn(basic.or_else(|| page::session_user(req)))
+    pub fn name(&self) -> Option<&str> {
+        self.0.as_ref().map(|u| u.name.as_str())
     }
 }
 
@@ -256,9 +236,9 @@ pub(crate) fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequi
 pub(crate) async fn may_have(
     req: &HttpRequest,
     file: &ResolvedSendFile,
-) -> Result<bool, SignInRequired> {
+) -> Result<bool, actix_web::Error> {
     match file.relative_path().to_str() {
-        Some(path) => authorize(&SignedIn::of(req), path),
+        Some(path) => Ok(authorize(&sessions::resolve(req).await?, path)?),
         None => Ok(false),
     }
 }
@@ -269,6 +249,14 @@ pub(crate) async fn may_have(
 #[protected_file(allow = authorize(&user, path.as_str())?, check = may_have)]
 async fn download(user: SignedIn, path: web::Path<String>) -> SendFile {
     SendFile::new(path.into_inner()).attachment()
+}
+
+/// `GET /view/{path}` (and HEAD): as [`download`], inline: what the browser may show in the
+/// tab (an image, a PDF, text) it shows; the library's content policy keeps active content
+/// (HTML, SVG as a page, scripts) from running on the app's origin.
+#[protected_file(allow = authorize(&user, path.as_str())?, check = may_have)]
+async fn view(user: SignedIn, path: web::Path<String>) -> SendFile {
+    SendFile::new(path.into_inner()).inline()
 }
 
 /// Percent-encodes a path for a link: everything but `A-Z a-z 0-9 - . _ ~ /`.
@@ -299,33 +287,6 @@ pub(crate) fn escape_html(s: &str) -> String {
     out
 }
 
-fn base64_decode(input: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let bytes = input.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        if chunk.len() == 1 {
-            return None;
-        }
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= value(c)? << (18 - 6 * i);
-        }
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&decoded[..chunk.len() - 1]);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,15 +304,6 @@ mod tests {
         let key = format!("{user}:{password}");
         let token = table.iter().find(|(k, _)| *k == key).expect("known pair").1;
         format!("Basic {token}")
-    }
-
-    #[test]
-    fn basic_credentials() {
-        assert_eq!(authenticate(&basic("alice", "wonderland")), Some(USERS[0]));
-        assert_eq!(authenticate(&basic("bob", "builder")), Some(USERS[1]));
-        assert_eq!(authenticate(&basic("bob", "wrong")), None);
-        assert_eq!(authenticate("Bearer abc"), None);
-        assert_eq!(authenticate("Basic !!!"), None);
     }
 
     #[test]

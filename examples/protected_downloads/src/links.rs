@@ -59,11 +59,7 @@ pub fn configure(signer: LinkSigner) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(signer.clone()))
             .service(SignedLinks::new(signer))
-            .service(
-                web::resource("/share/{path:.*}")
-                    .wrap(page::session_middleware())
-                    .route(web::get().to(share)),
-            );
+            .service(web::resource("/share/{path:.*}").route(web::get().to(share)));
     }
 }
 
@@ -123,16 +119,12 @@ async fn share(req: HttpRequest, user: SignedIn, path: web::Path<String>) -> Htt
 pub const FORWARD_MOUNT: &str = "/files";
 
 /// Registers the forward-auth endpoint ([`sendfile_actix::ForwardAuth`]) for the files at
-/// [`FORWARD_MOUNT`], with the permission of `/download/` and the session of the page:
+/// [`FORWARD_MOUNT`], with the permission of `/download/` (session cookie or HTTP Basic):
 /// behind nginx `auth_request`, Caddy `forward_auth` or Traefik `ForwardAuth`
 /// ([`sendfile_actix::forward_auth::ForwardSite`]), the proxy sends the files itself.
 pub fn configure_forward_auth(cfg: &mut web::ServiceConfig) {
     let endpoint = sendfile_actix::forward_auth::DEFAULT_ENDPOINT;
     cfg.service(
-        web::scope(endpoint)
-            .wrap(page::session_middleware())
-            .service(
-                sendfile_actix::ForwardAuth::new(FORWARD_MOUNT, "", crate::may_have).endpoint(""),
-            ),
+        sendfile_actix::ForwardAuth::new(FORWARD_MOUNT, "", crate::may_have).endpoint(endpoint),
     );
 }

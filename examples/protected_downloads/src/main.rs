@@ -13,6 +13,9 @@
 //!   `SENDFILE_S3_PREFIX`, `SENDFILE_S3_EXPIRES`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 //!   `AWS_SESSION_TOKEN`): serve the files from this bucket instead of a root, with the
 //!   `redirect` backend (default then) or `nginx` (`scripts/try-behind nginx-s3`).
+//! - `DATABASE_PATH`: the SQLite database of users, files and sessions (default
+//!   `protected_downloads.sqlite3` in the temporary directory), created with the demo
+//!   accounts where missing.
 //! - `LISTEN_ADDR`, or `--listen ADDR`: where the app listens (default `127.0.0.1:8000`).
 //! - `PUBLIC_URL`: the URL to print, e.g. the front server's (default: the app's own).
 //! - `SENDFILE_LINK_SECRET` (at least 32 characters, e.g. `openssl rand -base64 32`): enables
@@ -39,12 +42,15 @@
 //!   valid for `SECONDS` (default 3600), as a path starting with `/` on the site's own host.
 //!   Needs `SENDFILE_LINK_SECRET`.
 //! - `doctor URL`: checks, through the front server at `URL` (plain HTTP, e.g.
-//!   `http://127.0.0.1:8080/`), that offloading works for the running app: one line per
-//!   check; exit status 0 when all pass, 1 otherwise.
+//!   `http://127.0.0.1:8080/`), that offloading works for the running app, with the token in
+//!   `SENDFILE_DOCTOR_TOKEN` (the app's): one line per check; exit status 0 when all pass, 1
+//!   otherwise.
 //!
 //! Doctor settings of the app: `PUBLIC_URL` (also runs the checks once at start-up and serves
-//! them at `/.well-known/sendfile-doctor/report`), `SENDFILE_DOCTOR_FILE` (a file below the
-//! root to probe with when the app cannot write there).
+//! them at `/.well-known/sendfile-doctor/report`), `SENDFILE_DOCTOR_TOKEN` (the bearer token
+//! that opens the doctor's routes to the `doctor` command and monitors; without it they answer
+//! only the app's own start-up check), `SENDFILE_DOCTOR_FILE` (a file below the root to probe
+//! with when the app cannot write there).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -53,6 +59,7 @@ use std::process::ExitCode;
 
 use actix_web::{App, HttpServer, middleware, web};
 use protected_downloads::page::DoctorVerdict;
+use protected_downloads::state::Settings;
 use sendfile_actix::SendFileConfig;
 use sendfile_actix::deploy::{Address, Server};
 use sendfile_actix::doctor::DoctorSettings;
@@ -75,6 +82,29 @@ fn env(name: &str) -> Option<String> {
 /// The sample tree's directory, used when `SENDFILE_ROOT` is not set.
 fn default_root() -> PathBuf {
     std::env::temp_dir().join("protected_downloads-sample")
+}
+
+/// The database file, used when `DATABASE_PATH` is not set.
+fn default_database() -> PathBuf {
+    std::env::temp_dir().join("protected_downloads.sqlite3")
+}
+
+/// The default database is in the shared temporary directory: refuse one that another user
+/// made (it could hold accounts they know the passwords of) or a symlink.
+fn check_default_database(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta)
+            if meta.file_type().is_symlink()
+                || meta.uid() != rustix::process::geteuid().as_raw() =>
+        {
+            Err(format!(
+                "the database {} is a symlink or belongs to another user; remove it, or set DATABASE_PATH to a file of your own",
+                path.display()
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn run() -> Result<(), String> {
@@ -157,7 +187,10 @@ fn sign_link(path: &str, expires: Option<&str>) -> Result<(), String> {
 
 /// `doctor URL`: the report on stdout; an error when a check fails.
 fn doctor(url: &str) -> Result<(), String> {
-    let report = sendfile_actix::doctor::run(url);
+    let report = match env("SENDFILE_DOCTOR_TOKEN") {
+        Some(token) => sendfile_actix::doctor::run_with_token(url, &token),
+        None => sendfile_actix::doctor::run(url),
+    };
     #[allow(clippy::print_stdout, reason = "the command prints the report")]
     {
         print!("{report}");
@@ -236,10 +269,32 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let backend = config.backend().to_string();
     let signer = link_signer()?;
+    let database = match env("DATABASE_PATH") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let path = default_database();
+            check_default_database(&path)?;
+            path
+        }
+    };
+    let state = web::Data::new(
+        protected_downloads::state::open(&database, config.core().root_path(), Settings::default())
+            .map_err(|e| format!("{e}; set DATABASE_PATH to a writable file"))?,
+    );
+    let send_timeout = config.core().send_timeout_duration();
 
     let mut doctor = DoctorSettings::default();
     if let Some(file) = env("SENDFILE_DOCTOR_FILE") {
         doctor = doctor.probe_file(file);
+    }
+    if let Some(token) = env("SENDFILE_DOCTOR_TOKEN") {
+        if token.len() < sendfile_actix::doctor::MIN_TOKEN_LEN {
+            return Err(format!(
+                "SENDFILE_DOCTOR_TOKEN: shorter than {} characters; use a random secret such as the output of `openssl rand -hex 32`",
+                sendfile_actix::doctor::MIN_TOKEN_LEN
+            ));
+        }
+        doctor = doctor.token(token);
     }
     let front_url = env("PUBLIC_URL").filter(|_| !config.backend().is_in_process());
     if let Some(url) = &front_url {
@@ -256,6 +311,7 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
             let links = signer.clone();
             App::new()
                 .app_data(verdict.clone())
+                .app_data(state.clone())
                 .wrap(middleware::Condition::new(
                     access_log,
                     middleware::Logger::new("%a \"%r\" %s %b"),
@@ -270,6 +326,9 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
                 .configure(protected_downloads::configure)
         }
     })
+    // TCP_USER_TIMEOUT = the send timeout (a client that takes nothing loses its socket, not
+    // only its file) and TCP_NODELAY.
+    .on_connect(sendfile_actix::on_connect(send_timeout))
     .bind(listen)
     .map_err(|e| format!("listening on {listen}: {e}"))?;
     let bound = server.addrs().first().copied().unwrap_or(listen);
@@ -279,8 +338,10 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
         Some(bucket) => format!("bucket {bucket}"),
         None => format!("root {}", root.display()),
     };
-    let mut banner =
-        format!("protected_downloads: backend {backend}, {from}\n  open {public}\n  sign in as:");
+    let mut banner = format!(
+        "protected_downloads: backend {backend}, {from}, database {}\n  open {public}\n  sign in as:",
+        database.display()
+    );
     for user in protected_downloads::USERS {
         banner.push_str(&format!(" {}/{}", user.name, user.password));
     }

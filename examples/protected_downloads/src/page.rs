@@ -1,28 +1,28 @@
-//! The page a user sees: sign-in form, the user's files, sign-out; and the cookie session.
+//! The page a user sees: the sign-in form, or the user's files with an upload form, and
+//! sign-out.
 //!
-//! Sessions are signed cookies (`actix-session`'s `CookieSessionStore`, key generated at
-//! start-up: restarting the app signs everyone out). HTTP Basic is still accepted, for curl.
+//! The page is HTML the app writes itself, without a line of script; its headers hold it to
+//! that ([`SECURITY_HEADERS`]): a Content-Security-Policy that allows only its own style
+//! (named by hash), images from its own origin and forms to itself, `frame-ancestors 'none'`
+//! (no clickjacking), `Referrer-Policy: same-origin` (no
+//! referrer to other sites; `no-referrer` would make the browser send `Origin: null` with
+//! the page's own forms), `nosniff`, `Cache-Control: no-store`.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_session::config::{CookieContentSecurity, PersistentSession};
-use actix_session::storage::CookieSessionStore;
-use actix_session::{SessionExt, SessionMiddleware};
-use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sendfile_actix::SendFileConfig;
 use sendfile_actix::doctor::{Outcome, Report};
+use sha2::{Digest as _, Sha256};
 
-use crate::{DemoUser, SignedIn, USERS, encode_url_path, escape_html};
-
-/// The session key under which the signed-in user's name is kept.
-const SESSION_USER: &str = "user";
+use crate::state::AppState;
+use crate::{SignedIn, USERS, encode_url_path, escape_html};
 
 /// The doctor's latest verdict on the front server, shown on the page (app data, shared).
 ///
@@ -48,36 +48,62 @@ impl DoctorVerdict {
     }
 }
 
-fn key() -> &'static Key {
-    static KEY: OnceLock<Key> = OnceLock::new();
-    KEY.get_or_init(Key::generate)
+/// The headers of every page the app writes, besides the Content-Security-Policy
+/// ([`content_security_policy`]).
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+    ("cache-control", "no-store"),
+];
+
+/// The page's Content-Security-Policy: nothing but its own style (by hash), images from
+/// its own origin and forms to itself; no script, no frames, in no frame.
+pub fn content_security_policy() -> &'static str {
+    static CSP: OnceLock<String> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let hash = Sha256::digest(STYLE.as_bytes());
+        format!(
+            "default-src 'none'; style-src 'sha256-{}'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+            base64_encode(&hash)
+        )
+    })
 }
 
-/// The session middleware: a signed cookie `pd_session`, HttpOnly, SameSite=Lax, for 8 hours.
-/// Not marked Secure, so that the example works over plain HTTP on loopback: behind TLS, set
-/// `cookie_secure(true)`.
-pub fn session_middleware() -> SessionMiddleware<CookieSessionStore> {
-    SessionMiddleware::builder(CookieSessionStore::default(), key().clone())
-        .cookie_name("pd_session".to_owned())
-        .cookie_secure(false)
-        .cookie_http_only(true)
-        .cookie_same_site(SameSite::Lax)
-        .cookie_content_security(CookieContentSecurity::Private)
-        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::hours(8)))
-        .build()
-}
-
-/// The user signed in through the session, if any.
-pub(crate) fn session_user(req: &HttpRequest) -> Option<DemoUser> {
-    let name = req.get_session().get::<String>(SESSION_USER).ok()??;
-    USERS.into_iter().find(|u| u.name == name)
+fn base64_encode(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(TABLE[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// One file of the listing.
 struct Entry {
+    /// The path below the root.
     path: String,
     size: u64,
     modified: Option<SystemTime>,
+}
+
+/// Whether the browser shows `name` as an image (a thumbnail on the page).
+fn is_image(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    ["png", "jpg", "jpeg", "gif", "webp", "avif", "svg"]
+        .iter()
+        .any(|e| ext.eq_ignore_ascii_case(e))
 }
 
 /// `GET /`: the signed-in user's files, or the sign-in form.
@@ -85,27 +111,49 @@ pub(crate) async fn index(
     req: HttpRequest,
     user: SignedIn,
     verdict: Option<web::Data<DoctorVerdict>>,
-) -> HttpResponse {
+) -> Result<HttpResponse, actix_web::Error> {
     let Some(user) = user.0 else {
-        return sign_in_page(StatusCode::OK, None);
+        return Ok(sign_in_page(StatusCode::OK, None));
     };
+    let state = AppState::of(&req)?;
     let config = SendFileConfig::from_req(&req).ok();
     let mut files = Vec::new();
     if let Some(root) = config.and_then(|c| c.core().root_path()) {
-        for area in ["public".to_owned(), format!("users/{}", user.name)] {
-            list_files(root, &area, &mut files);
-        }
+        list_files(root, "public", &mut files);
     }
+    let own = state
+        .db
+        .files_of(&user)
+        .map_err(|e| crate::sessions::Refused::Internal(e.to_string()))?;
+    files.extend(own.into_iter().map(|f| {
+        Entry {
+            path: format!("users/{}/{}", user.name, f.name),
+            size: f.size,
+            modified: u64::try_from(f.added_at)
+                .ok()
+                .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+        }
+    }));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut body = String::new();
     let _ = write!(
         body,
         "<header><h1>Protected downloads</h1>\
          <form class=\"sign-out\" method=\"post\" action=\"/sign-out\">\
-         <span>Signed in as <strong>{}</strong></span> <button type=\"submit\">Sign out</button></form></header>\n<main>\n",
-        escape_html(user.name)
+         <span>Signed in as <strong>{}</strong></span> <button type=\"submit\">Sign out</button> \
+         <button type=\"submit\" name=\"everywhere\" value=\"1\" class=\"everywhere\">Sign out everywhere</button></form></header>\n<main>\n",
+        escape_html(&user.name)
     );
     let in_bucket = config.is_some_and(|c| c.core().store().is_some());
+    if !in_bucket {
+        let _ = writeln!(
+            body,
+            "<form class=\"upload\" method=\"post\" action=\"/upload\" enctype=\"multipart/form-data\">\
+             <label>Add a file to your area (up to {}) <input type=\"file\" name=\"file\" required></label> \
+             <button type=\"submit\">Upload</button></form>",
+            human_size(state.settings.upload_limit)
+        );
+    }
     if files.is_empty() && in_bucket {
         // Listing a bucket would need a request to the store.
         body.push_str("<p class=\"empty\">The files are in a bucket; try <a href=\"/download/public/welcome.txt\">public/welcome.txt</a>.</p>\n");
@@ -113,25 +161,31 @@ pub(crate) async fn index(
         body.push_str("<p class=\"empty\">No files here (is the root readable by the app?).</p>\n");
     } else {
         body.push_str(
-            "<table>\n<thead><tr><th>Name</th><th>Where</th><th class=\"num\">Size</th><th>Modified</th><th></th></tr></thead>\n<tbody>\n",
+            "<table>\n<thead><tr><th></th><th>Name</th><th>Where</th><th class=\"num\">Size</th><th>Modified</th><th></th></tr></thead>\n<tbody>\n",
         );
         for f in &files {
             let (folder, name) = f.path.rsplit_once('/').unwrap_or(("", &f.path));
             let area = if folder.starts_with("public") {
-                "Everyone".to_owned()
+                "Everyone"
             } else {
-                "Only you".to_owned()
+                "Only you"
+            };
+            let href = escape_html(&encode_url_path(&f.path));
+            let thumb = if is_image(name) {
+                format!("<img class=\"thumb\" src=\"/view/{href}\" alt=\"\">")
+            } else {
+                String::new()
             };
             let _ = writeln!(
                 body,
-                "<tr><td class=\"name\">{}</td><td class=\"area\">{}</td><td class=\"num\">{}</td><td>{}</td>\
-                 <td><a class=\"button\" href=\"/download/{}\" download>Download</a>{}</td></tr>",
+                "<tr><td class=\"preview\">{thumb}</td><td class=\"name\">{}</td><td class=\"area\">{}</td><td class=\"num\">{}</td><td>{}</td>\
+                 <td class=\"actions\"><a class=\"view\" href=\"/view/{href}\">View</a> \
+                 <a class=\"button\" href=\"/download/{href}\" download>Download</a>{share}</td></tr>",
                 escape_html(name),
                 area,
                 human_size(f.size),
                 f.modified.map_or_else(|| "–".to_owned(), format_date),
-                escape_html(&encode_url_path(&f.path)),
-                crate::links::share_cell(&req, &f.path),
+                share = crate::links::share_cell(&req, &f.path),
             );
         }
         body.push_str("</tbody>\n</table>\n");
@@ -147,7 +201,7 @@ pub(crate) async fn index(
         let _ = writeln!(body, "<p>Files are {}.</p>", escape_html(&how));
     }
     match verdict.and_then(|v| v.get()) {
-        Some((url, report)) => {
+        Some((_url, report)) => {
             let failed = report
                 .checks
                 .iter()
@@ -158,13 +212,19 @@ pub(crate) async fn index(
             } else {
                 ("bad", format!("Front server check: {failed} of {} checks fail.", report.checks.len()))
             };
+            // Outcomes only: the messages name the root and the backend, which are for the
+            // operator (the app's log, the doctor command), not for every visitor.
+            let outcomes: String = report
+                .checks
+                .iter()
+                .map(|c| format!("{} {}\n", c.outcome, c.name))
+                .collect();
             let _ = writeln!(
                 body,
                 "<details class=\"doctor {class}\"><summary>{}</summary><pre>{}</pre>\
-                 <p>Run it again: <code>protected_downloads doctor {}</code></p></details>",
+                 <p>The details are in the app's log; run it again with <code>protected_downloads doctor</code>.</p></details>",
                 escape_html(&text),
-                escape_html(&report.to_string()),
-                escape_html(&url)
+                escape_html(&outcomes)
             );
         }
         None => body.push_str(
@@ -172,10 +232,10 @@ pub(crate) async fn index(
         ),
     }
     body.push_str("</footer>\n");
-    page(StatusCode::OK, "Your files", &body)
+    Ok(page(StatusCode::OK, "Your files", &body))
 }
 
-fn sign_in_page(status: StatusCode, error: Option<&str>) -> HttpResponse {
+pub(crate) fn sign_in_page(status: StatusCode, error: Option<&str>) -> HttpResponse {
     let mut body = String::from("<header><h1>Protected downloads</h1></header>\n<main>\n");
     body.push_str(
         "<form class=\"sign-in\" method=\"post\" action=\"/sign-in\">\n<h2>Sign in</h2>\n",
@@ -210,10 +270,13 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse 
          <title>{} · Protected downloads</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         escape_html(title)
     );
-    HttpResponse::build(status)
-        .content_type(ContentType::html())
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html)
+    let mut res = HttpResponse::build(status);
+    res.content_type(ContentType::html())
+        .insert_header((header::CONTENT_SECURITY_POLICY, content_security_policy()));
+    for h in SECURITY_HEADERS {
+        res.insert_header(h);
+    }
+    res.body(html)
 }
 
 const STYLE: &str = "
@@ -242,81 +305,12 @@ input{font:inherit;padding:.45rem .6rem;border:1px solid var(--line);border-radi
 details.doctor.ok summary{color:#2e7d32}
 details.doctor.bad summary{color:#c62828}
 pre{overflow-x:auto;font-size:.8rem}
-@media (max-width:36rem){th:nth-child(2),td.area{display:none}}
+img.thumb{display:block;max-width:3rem;max-height:3rem}
+td.actions{white-space:nowrap}
+a.view{margin-right:.5rem;color:var(--accent)}
+form.upload{display:flex;flex-wrap:wrap;align-items:end;gap:.75rem;margin-bottom:1rem}
+@media (max-width:36rem){th:nth-child(3),td.area{display:none}}
 ";
-
-/// `POST /sign-in` (form: `name`, `password`): starts the session and goes to `/`.
-pub(crate) async fn sign_in(req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form = parse_form(&body);
-    let field = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    let user = USERS
-        .into_iter()
-        .find(|u| u.name == field("name") && u.password == field("password"));
-    match user {
-        Some(u) => {
-            let session = req.get_session();
-            session.renew();
-            if session.insert(SESSION_USER, u.name).is_err() {
-                return sign_in_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Some("Could not start a session."),
-                );
-            }
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/"))
-                .finish()
-        }
-        None => sign_in_page(StatusCode::UNAUTHORIZED, Some("Wrong name or password.")),
-    }
-}
-
-/// `POST /sign-out`: ends the session and goes to `/`.
-pub(crate) async fn sign_out(req: HttpRequest) -> HttpResponse {
-    req.get_session().purge();
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/"))
-        .finish()
-}
-
-/// `application/x-www-form-urlencoded` pairs (`+` is a space, `%XX` a byte).
-fn parse_form(body: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &[u8]) -> String {
-        let mut out = Vec::with_capacity(s.len());
-        let mut i = 0;
-        while i < s.len() {
-            match s[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < s.len() => {
-                    let hex = std::str::from_utf8(&s[i + 1..i + 3]).ok();
-                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    body.split(|&b| b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let mut kv = pair.splitn(2, |&b| b == b'=');
-            let k = decode(kv.next().unwrap_or(b""));
-            let v = decode(kv.next().unwrap_or(b""));
-            (k, v)
-        })
-        .collect()
-}
 
 /// Appends the regular files below `root/area` (relative to `root`, `/`-separated; symlinks
 /// and names that are not UTF-8 are skipped).
@@ -331,6 +325,9 @@ fn list_files(root: &Path, area: &str, out: &mut Vec<Entry>) {
         let Ok(kind) = entry.file_type() else {
             continue;
         };
+        if name.starts_with('.') {
+            continue;
+        }
         let rel = format!("{area}/{name}");
         if kind.is_dir() {
             list_files(root, &rel, out);
@@ -385,7 +382,6 @@ pub fn format_date(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn sizes_and_dates() {
@@ -402,15 +398,14 @@ mod tests {
     }
 
     #[test]
-    fn forms() {
-        assert_eq!(
-            parse_form(b"name=alice&password=a+b%21&x"),
-            vec![
-                ("name".into(), "alice".into()),
-                ("password".into(), "a b!".into()),
-                ("x".into(), String::new())
-            ]
+    fn the_policy_names_the_style_by_hash() {
+        let csp = content_security_policy();
+        assert!(
+            csp.starts_with("default-src 'none'; style-src 'sha256-"),
+            "{csp}"
         );
-        assert_eq!(parse_form(b"a=%4"), vec![("a".into(), "%4".into())]);
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(base64_encode(b"abcd"), "YWJjZA==");
+        assert_eq!(base64_encode(b"abc"), "YWJj");
     }
 }

@@ -16,6 +16,8 @@ use sendfile_actix::deploy::{Server, Standalone};
 
 const NGINX: &str = "/usr/sbin/nginx";
 const BIN: &str = env!("CARGO_BIN_EXE_protected_downloads");
+/// The app's `SENDFILE_DOCTOR_TOKEN`.
+const TOKEN: &str = "a-test-token-of-enough-length";
 
 /// A child process killed (by its id) and reaped on drop.
 struct Running(Child);
@@ -84,12 +86,14 @@ fn print_config(root: &Path, app: u16, front: u16) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn doctor(url: &str) -> Output {
-    Command::new(BIN).args(["doctor", url]).output().unwrap()
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    request(port, path, "")
+fn doctor(url: &str, token: Option<&str>) -> Output {
+    let mut command = Command::new(BIN);
+    command.args(["doctor", url]);
+    match token {
+        Some(token) => command.env("SENDFILE_DOCTOR_TOKEN", token),
+        None => command.env_remove("SENDFILE_DOCTOR_TOKEN"),
+    };
+    command.output().unwrap()
 }
 
 fn http_get_as_alice(port: u16, path: &str) -> String {
@@ -149,6 +153,8 @@ fn doctor_through_nginx_from_the_generated_configuration() {
             .env("SENDFILE_URL", "/protected")
             .env("SENDFILE_ROOT", &root)
             .env("PUBLIC_URL", &url)
+            .env("SENDFILE_DOCTOR_TOKEN", TOKEN)
+            .env("DATABASE_PATH", tmp.path().join("app.sqlite3"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -158,16 +164,47 @@ fn doctor_through_nginx_from_the_generated_configuration() {
     wait_listening(app_port, "the app", &app_log);
 
     // The command line: one line per check, all PASS, exit 0.
-    let out = doctor(&url);
+    let out = doctor(&url, Some(TOKEN));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(text.lines().count(), 10, "{text}");
     assert!(text.lines().all(|l| l.starts_with("PASS ")), "{text}");
 
-    // The health endpoint says the same.
-    let health = http_get(front_port, "/.well-known/sendfile-doctor/report");
+    // The health endpoint says the same, with the token.
+    let bearer = format!("Authorization: Bearer {TOKEN}\r\n");
+    let health = request(front_port, "/.well-known/sendfile-doctor/report", &bearer);
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains("PASS offload"), "{health}");
+
+    // Without it, or with another, the doctor's routes tell nothing; the command says what
+    // to set.
+    let root_text = root.to_string_lossy();
+    for path in [
+        "/.well-known/sendfile-doctor",
+        "/.well-known/sendfile-doctor/probe",
+        "/.well-known/sendfile-doctor/symlink",
+        "/.well-known/sendfile-doctor/report",
+    ] {
+        for headers in [
+            "",
+            "Authorization: Bearer a-wrong-token-of-enough-length\r\n",
+        ] {
+            let answer = request(front_port, path, headers);
+            assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
+            assert!(!answer.contains(&*root_text), "{path}: {answer}");
+            let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+            for secret in ["nginx", "/protected", "probe", "PASS"] {
+                assert!(!body.contains(secret), "{path} tells {secret:?}: {answer}");
+            }
+        }
+    }
+    let out = doctor(&url, None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("answered 401") && text.contains("SENDFILE_DOCTOR_TOKEN"),
+        "{text}"
+    );
 
     // The check at start-up logged its verdict.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -204,7 +241,7 @@ fn doctor_through_nginx_from_the_generated_configuration() {
         "nginx",
         &tmp.path().join("nginx-broken/server.log"),
     );
-    let out = doctor(&url);
+    let out = doctor(&url, Some(TOKEN));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -212,8 +249,6 @@ fn doctor_through_nginx_from_the_generated_configuration() {
             .any(|l| l.starts_with("FAIL internal") && l.contains("Add \"internal;\"")),
         "{text}"
     );
-    let health = http_get(front_port, "/.well-known/sendfile-doctor/report");
-    assert!(health.starts_with("HTTP/1.1 503"), "{health}");
     drop(nginx);
     drop(app);
 }

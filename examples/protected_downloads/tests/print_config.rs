@@ -118,3 +118,52 @@ fn with_a_bucket_nginx_gets_the_bucket_site_filled_in() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SENDFILE_BACKEND"));
 }
+
+#[test]
+fn a_root_build_would_refuse_is_refused() {
+    for (root, says) in [
+        ("/./", "the whole filesystem"),
+        ("/srv/..", "the whole filesystem"),
+        ("/proc", "kernel"),
+        ("/proc/no-such-dir-here", "does not exist on this machine"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_protected_downloads"))
+            .args(["print-config", "nginx"])
+            .env_remove("SENDFILE_URL")
+            .env_remove("SENDFILE_BACKEND")
+            .env_remove("SENDFILE_S3_BUCKET")
+            .env("SENDFILE_ROOT", root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{root}: {out:?}");
+        assert!(out.stdout.is_empty(), "{root}: a configuration was printed");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("SENDFILE_ROOT") && err.contains(says) && err.contains("set it to"),
+            "{root}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_bucket_name_that_is_not_an_s3_name_is_refused() {
+    for bucket in [".", "..", "Protected", "a_b"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_protected_downloads"))
+            .args(["print-config", "nginx"])
+            .env_remove("SENDFILE_URL")
+            .env_remove("SENDFILE_BACKEND")
+            .env_remove("SENDFILE_ROOT")
+            .env("SENDFILE_S3_ENDPOINT", "http://127.0.0.1:9000")
+            .env("SENDFILE_S3_BUCKET", bucket)
+            .env("AWS_ACCESS_KEY_ID", "AKIDPRINTCONFIG")
+            .env("AWS_SECRET_ACCESS_KEY", "SECRETPRINTCONFIG")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bucket}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("SENDFILE_S3_BUCKET") && err.contains("not an S3 bucket name"),
+            "{bucket}: {err}"
+        );
+    }
+}

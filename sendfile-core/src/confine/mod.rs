@@ -39,11 +39,14 @@ mod lexical;
 mod linux;
 mod portable;
 mod resolved;
+mod system;
 #[cfg(test)]
 mod tests;
 
 use lexical::{normalise_relative, refuse_links_on};
 pub use resolved::{FileState, OpenFile, ResolvedFile};
+pub(crate) use system::check_root_setting;
+use system::refuse_system_directory;
 
 const SETTING: &str = "SENDFILE_ROOT";
 
@@ -90,7 +93,8 @@ impl Root {
     ///
     /// The path is normalised lexically (`.`, `..` and repeated separators removed); it must name
     /// an existing directory that the process may search (`x` permission). The whole filesystem
-    /// (`/`) and the kernel's pseudo-filesystems (`/proc`, `/sys`, `/dev`) are refused: they hold
+    /// (`/`) and the kernel's pseudo-filesystems (`proc`, `sysfs`, `devtmpfs`, `debugfs`,
+    /// `cgroup`..., told by the file system's type, not the path) are refused: they hold
     /// secrets of the process and the machine, not files to download.
     ///
     /// ```
@@ -101,30 +105,9 @@ impl Root {
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Root, ConfigError> {
         let path = path.as_ref();
-        if path.as_os_str().is_empty() {
-            return Err(ConfigError::new(
-                SETTING,
-                "is empty; set it to the absolute path of the directory files are served from",
-            ));
-        }
-        if has_nul(path) {
-            return Err(ConfigError::new(
-                SETTING,
-                "contains a NUL byte; set it to the absolute path of the directory files are \
-                 served from",
-            ));
-        }
-        let absolute = std::path::absolute(path).map_err(|e| {
-            ConfigError::new(
-                SETTING,
-                format!(
-                    "`{}` is relative and the current directory cannot be read ({e}); use an \
-                     absolute path",
-                    path.display()
-                ),
-            )
-        })?;
-        let configured = normalise_absolute(&absolute);
+        let configured = check_root_setting(path)?;
+        // Made absolute without error by the check above.
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| configured.clone());
         let meta = std::fs::metadata(&configured).map_err(|e| {
             let fix = match e.kind() {
                 std::io::ErrorKind::NotFound => "create the directory or correct the setting",
@@ -495,29 +478,6 @@ fn normalise_absolute(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// Refuses the whole filesystem and the kernel's pseudo-filesystems as a root.
-fn refuse_system_directory(real: &Path, configured: &Path) -> Result<(), ConfigError> {
-    let what = if real.parent().is_none() {
-        "the whole filesystem"
-    } else if ["/proc", "/sys", "/dev"]
-        .iter()
-        .any(|system| real.starts_with(system))
-    {
-        "a kernel pseudo-filesystem (it exposes the process's memory, environment and \
-         descriptors, or the machine's devices)"
-    } else {
-        return Ok(());
-    };
-    Err(ConfigError::new(
-        SETTING,
-        format!(
-            "`{}` is {what}, not a directory of files to download; set it to a directory that \
-             holds only the files to serve, such as /srv/files",
-            configured.display()
-        ),
-    ))
 }
 
 /// The process must be able to search the root (`x`), or every request would be a 404.

@@ -532,6 +532,36 @@ fn lexical_never_names_a_magic_link() {
     );
 }
 
+/// The file system type of the mount at `mount_point`, from `/proc/self/mountinfo`.
+fn mounted_type(mount_point: &str) -> Option<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .ok()?
+        .lines()
+        .rev()
+        .filter(|l| l.split(' ').nth(4) == Some(mount_point))
+        .find_map(|l| l.split_once(" - ")?.1.split(' ').next().map(str::to_owned))
+}
+
+#[test]
+fn a_root_is_judged_by_its_file_system_type_not_its_path() {
+    // /dev/shm is an ordinary tmpfs: a valid root.
+    if mounted_type("/dev/shm").as_deref() == Some("tmpfs") {
+        let dir = tempfile::tempdir_in("/dev/shm").unwrap();
+        Root::open(dir.path()).unwrap();
+        Root::open("/dev/shm").unwrap();
+    }
+    // /dev is refused when it is a devtmpfs (a container's /dev may be a plain tmpfs).
+    if mounted_type("/dev").as_deref() == Some("devtmpfs") {
+        let err = Root::open("/dev").unwrap_err();
+        assert!(err.message.contains("pseudo-filesystem (devtmpfs"), "{err}");
+    }
+    // The type is what counts, wherever it is mounted: proc through a symlink elsewhere.
+    let f = fixture();
+    symlink("/proc/self/fd", f.base.join("fds")).unwrap();
+    let err = Root::open(f.base.join("fds")).unwrap_err();
+    assert!(err.message.contains("pseudo-filesystem (proc"), "{err}");
+}
+
 #[test]
 fn system_directories_are_refused_as_a_root() {
     for system in [
@@ -539,9 +569,8 @@ fn system_directories_are_refused_as_a_root() {
         "/proc",
         "/proc/self",
         "/sys",
-        "/dev",
-        "/dev/shm",
-        "/proc/../dev",
+        "/sys/kernel",
+        "/proc/../sys",
     ] {
         if std::fs::metadata(system).is_err() {
             continue;
