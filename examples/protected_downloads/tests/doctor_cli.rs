@@ -220,7 +220,7 @@ fn doctor_through_nginx_from_the_generated_configuration() {
     // The page shows the verdict (set right after it is logged).
     loop {
         let page = http_get_as_alice(front_port, "/");
-        if page.contains("Front server check: all 9 checks pass.") {
+        if page.contains("Front server check: all 10 checks pass.") {
             assert!(
                 page.contains("sent by the front server (nginx backend)"),
                 "{page}"
