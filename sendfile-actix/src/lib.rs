@@ -5,6 +5,7 @@
 #![doc = include_str!("docs/in-process.md")]
 #![doc = include_str!("docs/archives.md")]
 #![doc = include_str!("docs/front-servers.md")]
+#![doc = include_str!("docs/signed-links.md")]
 #![doc = include_str!("docs/security.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -14,7 +15,9 @@ mod config;
 mod denied;
 mod error;
 mod file;
+mod forward;
 mod limits;
+mod links;
 mod routing;
 pub mod test;
 
@@ -26,12 +29,16 @@ pub use config::{SendFileConfig, SendFileConfigBuilder};
 pub use denied::DeniedStatus;
 pub use error::SendFileError;
 pub use file::{ResolvedSendFile, SendFile};
+pub use forward::ForwardAuth;
 pub use limits::on_connect;
+pub use links::SignedLinks;
 pub use routing::{Files, resource, route};
 pub use sendfile_core::engine::RangeLimits;
+/// Forward-auth: the proxies' configuration and how the original URI is decoded.
+pub use sendfile_core::forward as forward_auth;
 pub use sendfile_core::policy;
 pub use sendfile_core::{Backend, ConfigError, ContentPolicy};
-pub use sendfile_core::{deploy, object, s3};
+pub use sendfile_core::{deploy, link, object, s3};
 
 /// The framework-neutral engine underneath, for what this crate's items mention without
 /// re-exporting: the core error a [`SendFileError`] wraps ([`SendFileError::inner`]), and what

@@ -290,12 +290,8 @@ where
 {
     fn register(self, config: &mut AppService) {
         let pattern = format!("{}/{{tail:.*}}", self.mount);
-        let tree = Rc::new(Tree {
-            directory: self.directory,
-            check: self.check,
-            hidden_files: self.hidden_files,
-            attachment: self.attachment,
-        });
+        let (_, tree, sendfile) = self.into_parts();
+        let tree = Rc::new(tree);
         let handler = move |req: HttpRequest, tail: web::Path<String>| {
             let tree = Rc::clone(&tree);
             async move { tree.serve(req, tail.into_inner()).await }
@@ -303,15 +299,29 @@ where
         let mut resource = web::resource(pattern)
             .route(route().to(handler))
             .default_service(web::to(method_not_allowed));
-        if let Some(sendfile) = self.config {
+        if let Some(sendfile) = sendfile {
             resource = resource.app_data(sendfile);
         }
         HttpServiceFactory::register(resource, config);
     }
 }
 
+impl<C> Files<C> {
+    /// The mount, the tree it serves and its own configuration (forward-auth checks the same
+    /// tree).
+    pub(crate) fn into_parts(self) -> (String, Tree<C>, Option<SendFileConfig>) {
+        let tree = Tree {
+            directory: self.directory,
+            check: self.check,
+            hidden_files: self.hidden_files,
+            attachment: self.attachment,
+        };
+        (self.mount, tree, self.config)
+    }
+}
+
 /// What a mounted [`Files`] serves from, shared by its worker's requests.
-struct Tree<C> {
+pub(crate) struct Tree<C> {
     directory: PathBuf,
     check: C,
     hidden_files: bool,
@@ -323,7 +333,7 @@ where
     C: AsyncFn(&HttpRequest, &ResolvedSendFile) -> R,
     R: CheckOutput,
 {
-    async fn serve(
+    pub(crate) async fn serve(
         &self,
         req: HttpRequest,
         tail: String,
@@ -402,7 +412,7 @@ fn not_found(req: &HttpRequest, tail: &str, reason: &str) -> SendFileError {
     }
 }
 
-async fn method_not_allowed() -> HttpResponse {
+pub(crate) async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header((header::ALLOW, "GET, HEAD"))
         .finish()

@@ -48,6 +48,7 @@ use std::str::FromStr;
 use crate::backend::Backend;
 use crate::config::{Checked, Config, ConfigBuilder, Source};
 use crate::error::ConfigError;
+use crate::link::LinkSigner;
 use crate::object::ObjectStore;
 use crate::policy::{self, ContentPolicy};
 
@@ -265,6 +266,7 @@ pub struct Site {
     name: String,
     store: Option<StoreEndpoint>,
     policy: ContentPolicy,
+    links: Option<LinkSigner>,
 }
 
 /// The object store an nginx site proxies to (files in a bucket).
@@ -435,6 +437,7 @@ impl Site {
             name: "app".to_owned(),
             store: None,
             policy: checked.content_policy,
+            links: None,
         })
     }
 
@@ -478,6 +481,7 @@ impl Site {
             name: "app".to_owned(),
             store: Some(store),
             policy: checked.content_policy,
+            links: None,
         })
     }
 
@@ -537,6 +541,7 @@ impl Site {
             name: "app".to_owned(),
             store: None,
             policy: ContentPolicy::Untrusted,
+            links: None,
         })
     }
 
@@ -574,7 +579,7 @@ impl Site {
     pub fn render(&self) -> String {
         match (self.server, self.backend) {
             (Server::Nginx, _) if self.store.is_some() => self.nginx_bucket(),
-            (Server::Nginx, _) => self.nginx(),
+            (Server::Nginx, _) => self.nginx_with_links(self.nginx()),
             (Server::Apache, _) => self.apache(),
             (Server::Lighttpd, _) => self.lighttpd(),
             (Server::Caddy, "mod_wsgi") => self.caddy_mod_wsgi(),
@@ -1015,6 +1020,79 @@ http://{listen} {{
     }
 }
 
+/// Signed links ([`crate::link`]): where the front server checks them itself.
+impl Site {
+    /// Adds the checker of `signer`'s links: for nginx with the MD5 scheme, a location at the
+    /// signer's URL prefix where nginx checks each link with `secure_link` and sends the file
+    /// without asking the application. The other servers (and nginx with the HMAC-SHA256
+    /// scheme) pass the links to the application, which checks them: their configuration does
+    /// not change. Refused for files in a bucket (a presigned URL does the job there) and
+    /// for a link location inside the internal one.
+    ///
+    /// ```
+    /// use sendfile_core::deploy::Site;
+    /// use sendfile_core::link::LinkSigner;
+    /// use sendfile_core::{Backend, Config};
+    ///
+    /// let settings = Config::builder(Backend::Nginx).root("/srv/files").url("/protected");
+    /// let signer = LinkSigner::new(&"k".repeat(40)).unwrap();
+    /// let site = Site::from_settings(&settings, "127.0.0.1:8000".parse().unwrap(), "0.0.0.0:80".parse().unwrap())
+    ///     .unwrap()
+    ///     .signed_links(&signer)
+    ///     .unwrap();
+    /// let text = site.render();
+    /// assert!(text.contains("location ^~ /signed/ {"));
+    /// assert!(text.contains("secure_link $arg_md5,$arg_expires;"));
+    /// ```
+    pub fn signed_links(mut self, signer: &LinkSigner) -> Result<Site, ConfigError> {
+        if self.store.is_some() {
+            return Err(ConfigError::new(
+                "SENDFILE_LINK_SECRET",
+                "signed links name files below a root, and these files are in a bucket: unset it (the app's presigned URLs already expire)",
+            ));
+        }
+        let location = signer.location();
+        let inside = |outer: &str, inner: &str| {
+            !outer.is_empty() && (inner == outer || inner.starts_with(&format!("{outer}/")))
+        };
+        if inside(&self.url, location) || inside(location, &self.url) {
+            return Err(ConfigError::new(
+                "SENDFILE_LINK_URL",
+                format!(
+                    "{location} overlaps the internal location {}; give signed links a path of their own, e.g. /signed",
+                    self.url
+                ),
+            ));
+        }
+        self.links = Some(signer.clone());
+        Ok(self)
+    }
+
+    /// `text` (nginx's site) with the signed-link checker, when there is one for nginx.
+    fn nginx_with_links(&self, text: String) -> String {
+        let Some(signer) = &self.links else {
+            return text;
+        };
+        if signer.scheme() != crate::link::LinkScheme::NginxMd5 {
+            return format!(
+                "{text}# Signed links ({} scheme) go to the app, which checks them: nginx checks\n# only the md5 scheme itself (SENDFILE_LINK_SCHEME=md5).\n",
+                signer.scheme()
+            );
+        }
+        let maps = crate::link::nginx_maps(signer, &self.name);
+        let location = crate::link::nginx_location(signer, &self.name, &self.root);
+        let (Some(server), Some(end)) = (text.find("\nserver {\n"), text.rfind("}\n")) else {
+            return text;
+        };
+        format!(
+            "{}\n{maps}{}\n{location}{}",
+            &text[..server],
+            &text[server..end].trim_end_matches('\n'),
+            &text[end..]
+        )
+    }
+}
+
 /// The store's response headers the bucket site hides besides `Content-Type` and
 /// `Content-Disposition` (which come from the app). Kept: the validators (`ETag`,
 /// `Last-Modified`), the framing (`Content-Length`, `Content-Range`, `Accept-Ranges`) and
@@ -1117,7 +1195,7 @@ fn caddy_carried_headers() -> String {
 }
 
 /// nginx's `upstream <name>_upstream` to the app, with its keep-alive pool.
-fn nginx_app_upstream(name: &str, app: &Address, keepalive: u32) -> String {
+pub(crate) fn nginx_app_upstream(name: &str, app: &Address, keepalive: u32) -> String {
     let pool = if keepalive == 0 {
         "    # No keep-alive pool: every request opens a new connection to the app.\n".to_owned()
     } else {
@@ -1166,7 +1244,7 @@ fn static_backend_name(backend: &Backend) -> &'static str {
 }
 
 /// An absolute root without a trailing slash that every server's syntax takes unquoted.
-fn check_root(root: &str) -> Result<String, ConfigError> {
+pub(crate) fn check_root(root: &str) -> Result<String, ConfigError> {
     if !root.starts_with('/') {
         return Err(ConfigError::new(
             "SENDFILE_ROOT",

@@ -11,6 +11,10 @@
 //! - [`encode`]: the per-server encoding of the offload header value.
 //! - [`disposition`]: Content-Disposition and Content-Type.
 //! - [`engine`]: the RFC 9110 conditional and range engine.
+//! - [`forward`]: forward-auth (nginx `auth_request`, Caddy `forward_auth`, Traefik
+//!   `ForwardAuth`): the path a proxy asks about, and the proxies' configuration.
+//! - [`cdn`]: links a CDN checks at its edge (Google Cloud CDN signed URLs and cookies).
+//! - [`link`]: signed, expiring links, checked by nginx's `secure_link` or by the library.
 //! - [`policy`]: what travels with the bytes (`nosniff`, active content as an attachment, a
 //!   sandbox, `Cache-Control: private`).
 //! - [`logsafe`]: request-derived values escaped for log lines and error messages.
@@ -23,6 +27,7 @@
 //! No type of any HTTP framework appears in this API: adapters translate.
 
 pub mod backend;
+pub mod cdn;
 mod coding;
 mod config;
 mod confine;
@@ -33,7 +38,9 @@ mod doctor_access;
 pub mod encode;
 pub mod engine;
 mod error;
+pub mod forward;
 mod header;
+pub mod link;
 pub mod logsafe;
 mod meta;
 pub mod nginx;

@@ -132,6 +132,9 @@ impl AppStats {
     }
 }
 
+/// Services a test adds to the app ([`RunningApp::start_extended`]).
+pub type ExtraServices = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
 /// A running app; dropping it stops the server and joins its thread.
 #[derive(Debug)]
 pub struct RunningApp {
@@ -157,6 +160,17 @@ impl RunningApp {
         test_routes: bool,
         unchecked: Option<UncheckedOffload>,
     ) -> io::Result<RunningApp> {
+        RunningApp::start_extended(config, test_routes, unchecked, Arc::new(|_| {}))
+    }
+
+    /// As [`start_with`](Self::start_with), with `extra` configuring more services (before
+    /// the example's own).
+    pub fn start_extended(
+        config: SendFileConfig,
+        test_routes: bool,
+        unchecked: Option<UncheckedOffload>,
+        extra: ExtraServices,
+    ) -> io::Result<RunningApp> {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(AppStats::default());
         let counted = Arc::clone(&stats);
@@ -176,6 +190,7 @@ impl RunningApp {
                                 Ok(res)
                             }
                         })
+                        .configure(|cfg| extra(cfg))
                         .configure(protected_downloads::configure);
                     if let Some(unchecked) = &unchecked {
                         app = app.app_data(unchecked.clone());

@@ -16,6 +16,7 @@
 //!
 //! - `GET /archive/{directory}` answers a ZIP of the directory's files the user may read
 //!   ([`archive`]): "Download all".
+//! [`links`] adds share links (signed, expiring) when `SENDFILE_LINK_SECRET` is set.
 //!
 //! Users, their files and the sessions are in SQLite ([`db`], [`state`]); passwords are
 //! stored as Argon2id hashes. [`deploy`] holds the front-server configurations generated for
@@ -45,6 +46,7 @@
 pub mod archive;
 pub mod db;
 pub mod deploy;
+pub mod links;
 pub mod page;
 pub mod sessions;
 pub mod state;
@@ -134,6 +136,7 @@ pub fn create_sample_tree(root: &Path) -> io::Result<()> {
 /// The page also shows a [`page::DoctorVerdict`] found as `web::Data`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(sendfile_actix::doctor::configure)
+        .configure(links::configure_forward_auth)
         .service(web::resource("/").route(web::get().to(page::index)))
         .service(
             web::resource("/sign-in")
@@ -230,7 +233,7 @@ impl ResponseError for SignInRequired {
 
 /// The permission of the download handler: a private file asks an anonymous user to sign in
 /// (401), and is refused to another user (false: 403).
-fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
+pub(crate) fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
     if user.0.is_none() && path.starts_with("users/") {
         return Err(SignInRequired);
     }
@@ -239,7 +242,10 @@ fn authorize(user: &SignedIn, path: &str) -> Result<bool, SignInRequired> {
 
 /// The permission on the file that will be sent: its location below the root, symlinks
 /// resolved. A name that is not UTF-8 matches no rule and is refused.
-async fn may_have(req: &HttpRequest, file: &ResolvedSendFile) -> Result<bool, actix_web::Error> {
+pub(crate) async fn may_have(
+    req: &HttpRequest,
+    file: &ResolvedSendFile,
+) -> Result<bool, actix_web::Error> {
     match file.relative_path().to_str() {
         Some(path) => Ok(authorize(&sessions::resolve(req).await?, path)?),
         None => Ok(false),

@@ -18,6 +18,10 @@
 //!   accounts where missing.
 //! - `LISTEN_ADDR`, or `--listen ADDR`: where the app listens (default `127.0.0.1:8000`).
 //! - `PUBLIC_URL`: the URL to print, e.g. the front server's (default: the app's own).
+//! - `SENDFILE_LINK_SECRET` (at least 32 characters, e.g. `openssl rand -base64 32`): enables
+//!   signed share links at `SENDFILE_LINK_URL` (default `/signed`), signed with
+//!   `SENDFILE_LINK_SCHEME` (`md5`, default, checked by nginx itself; `hmac-sha256`, checked by
+//!   the app). `print-config nginx` then includes the location where nginx checks them.
 //! - `RUST_LOG`: `info` (default, with an access log line per request), `debug`, `trace`,
 //!   `warn` or `error` (both without the access log).
 //!
@@ -30,6 +34,13 @@
 //!   app per worker (default 256; 0 turns it off). With `SENDFILE_S3_BUCKET` (and the other
 //!   `SENDFILE_S3_*`/`AWS_*` settings) set, `print-config nginx` prints the site for files in
 //!   that bucket, proxying to `SENDFILE_S3_ENDPOINT`.
+//! - `print-forward-auth nginx|caddy|traefik [--front ADDR]`: prints the proxy's configuration
+//!   for forward-auth: the files at `/files/` sent by the proxy once the app's
+//!   `/.sendfile/forward-auth` said yes (Traefik: its static and dynamic files and the nginx
+//!   that serves the files, each after a `# ==> name` line).
+//! - `sign-link PATH [--expires SECONDS]`: prints a signed link to `PATH` (below the root),
+//!   valid for `SECONDS` (default 3600), as a path starting with `/` on the site's own host.
+//!   Needs `SENDFILE_LINK_SECRET`.
 //! - `doctor URL`: checks, through the front server at `URL` (plain HTTP, e.g.
 //!   `http://127.0.0.1:8080/`), that offloading works for the running app, with the token in
 //!   `SENDFILE_DOCTOR_TOKEN` (the app's): one line per check; exit status 0 when all pass, 1
@@ -110,7 +121,68 @@ fn run() -> Result<(), String> {
         Command::Serve => serve(listen),
         Command::PrintConfig(server) => print_config(*server, listen, &args),
         Command::Doctor(url) => doctor(url),
+        Command::SignLink(path) => sign_link(path, args.expires.as_deref()),
+        Command::PrintForwardAuth(proxy) => print_forward_auth(*proxy, listen, &args),
     }
+}
+
+/// `print-forward-auth PROXY`: the proxy's configuration files on stdout.
+fn print_forward_auth(
+    proxy: sendfile_actix::forward_auth::Proxy,
+    app: SocketAddr,
+    args: &Args,
+) -> Result<(), String> {
+    let front: Address = args
+        .front
+        .as_deref()
+        .unwrap_or("127.0.0.1:8080")
+        .parse()
+        .map_err(|e: sendfile_actix::ConfigError| format!("--front: {}", e.message))?;
+    let root =
+        env("SENDFILE_ROOT").unwrap_or_else(|| default_root().to_string_lossy().into_owned());
+    let site = sendfile_actix::forward_auth::ForwardSite::new(
+        proxy,
+        front,
+        Address::from(app),
+        &root,
+        protected_downloads::links::FORWARD_MOUNT,
+    )
+    .map_err(|e| e.to_string())?
+    .name(protected_downloads::deploy::APP_NAME);
+    let files = site.render();
+    let many = files.len() > 1;
+    #[allow(clippy::print_stdout, reason = "the command prints the configuration")]
+    for (name, text) in files {
+        if many {
+            println!("# ==> {name}");
+        }
+        print!("{text}");
+    }
+    Ok(())
+}
+
+/// The link signer `SENDFILE_LINK_SECRET` enables, if set.
+fn link_signer() -> Result<Option<sendfile_actix::link::LinkSigner>, String> {
+    sendfile_actix::link::LinkSigner::from_lookup(env).map_err(|e| e.to_string())
+}
+
+/// `sign-link PATH [--expires SECONDS]`: the link on stdout.
+fn sign_link(path: &str, expires: Option<&str>) -> Result<(), String> {
+    let signer = link_signer()?.ok_or(
+        "sign-link: SENDFILE_LINK_SECRET is not set; set it to the secret the site checks links with (at least 32 characters, e.g. `openssl rand -base64 32`)",
+    )?;
+    let seconds = match expires {
+        None => protected_downloads::links::SHARE_LIFETIME.as_secs(),
+        Some(s) => s.parse().map_err(|_| {
+            format!("--expires {s:?}: give the link's lifetime in seconds, e.g. 3600")
+        })?,
+    };
+    let link = protected_downloads::links::sign(&signer, path, seconds)?;
+    #[allow(clippy::print_stdout, reason = "the command prints the link")]
+    {
+        println!("{link}");
+    }
+    Ok(())
 }
 
 /// `doctor URL`: the report on stdout; an error when a check fails.
@@ -158,6 +230,10 @@ fn print_config(server: Server, app: SocketAddr, args: &Args) -> Result<(), Stri
         })?),
         None => site,
     };
+    let site = match link_signer()? {
+        Some(signer) => site.signed_links(&signer).map_err(|e| e.to_string())?,
+        None => site,
+    };
     let text = site.render();
     #[allow(clippy::print_stdout, reason = "the command prints the configuration")]
     {
@@ -192,6 +268,7 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     let backend = config.backend().to_string();
+    let signer = link_signer()?;
     let database = match env("DATABASE_PATH") {
         Some(path) => PathBuf::from(path),
         None => {
@@ -231,6 +308,7 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
         let config = config.clone();
         let verdict = verdict.clone();
         move || {
+            let links = signer.clone();
             App::new()
                 .app_data(verdict.clone())
                 .app_data(state.clone())
@@ -240,6 +318,11 @@ fn serve(listen: SocketAddr) -> Result<(), String> {
                 ))
                 .app_data(config.clone())
                 .app_data(doctor.clone())
+                .configure(|cfg| {
+                    if let Some(signer) = links {
+                        protected_downloads::links::configure(signer)(cfg);
+                    }
+                })
                 .configure(protected_downloads::configure)
         }
     })
@@ -309,6 +392,10 @@ enum Command {
     PrintConfig(Server),
     /// Check the deployment through the front server at this URL.
     Doctor(String),
+    /// Print a signed link to this path below the root.
+    SignLink(String),
+    /// Print a proxy's forward-auth configuration.
+    PrintForwardAuth(sendfile_actix::forward_auth::Proxy),
 }
 
 /// The command line: an optional command, `--listen ADDR`, `--front ADDR`.
@@ -318,9 +405,10 @@ struct Args {
     listen: Option<String>,
     front: Option<String>,
     keepalive: Option<String>,
+    expires: Option<String>,
 }
 
-const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] | doctor URL (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL)";
+const USAGE: &str = "usage: protected_downloads [--listen ADDR] | print-config nginx|apache|lighttpd|caddy [--front ADDR] [--keepalive N] | print-forward-auth nginx|caddy|traefik [--front ADDR] | sign-link PATH [--expires SECONDS] | doctor URL (settings: SENDFILE_BACKEND, SENDFILE_ROOT, SENDFILE_URL, SENDFILE_LINK_SECRET)";
 
 impl Args {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -330,6 +418,7 @@ impl Args {
             listen: None,
             front: None,
             keepalive: None,
+            expires: None,
         };
         let mut positional = Vec::new();
         while let Some(arg) = args.next() {
@@ -351,6 +440,8 @@ impl Args {
                 parsed.front = Some(v);
             } else if let Some(v) = value("--keepalive")? {
                 parsed.keepalive = Some(v);
+            } else if let Some(v) = value("--expires")? {
+                parsed.expires = Some(v);
             } else if arg.starts_with('-') {
                 return Err(format!("unknown option {arg:?}; {USAGE}"));
             } else {
@@ -369,6 +460,27 @@ impl Args {
                     .map_err(|e: sendfile_actix::ConfigError| e.message)?;
                 parsed.command = Command::PrintConfig(server);
             }
+            Some("print-forward-auth") => {
+                use sendfile_actix::forward_auth::Proxy;
+                parsed.command = Command::PrintForwardAuth(match positional.next().as_deref() {
+                    Some("nginx") => Proxy::Nginx,
+                    Some("caddy") => Proxy::Caddy,
+                    Some("traefik") => Proxy::Traefik,
+                    other => {
+                        return Err(format!(
+                            "print-forward-auth needs nginx, caddy or traefik, not {other:?}; {USAGE}"
+                        ));
+                    }
+                });
+            }
+            Some("sign-link") => {
+                let path = positional.next().ok_or_else(|| {
+                    format!(
+                        "sign-link needs a path below the root, e.g. public/welcome.txt; {USAGE}"
+                    )
+                })?;
+                parsed.command = Command::SignLink(path);
+            }
             Some("doctor") => {
                 let url = positional
                     .next()
@@ -380,8 +492,14 @@ impl Args {
         if let Some(extra) = positional.next() {
             return Err(format!("unexpected argument {extra:?}; {USAGE}"));
         }
+        if parsed.expires.is_some() && !matches!(parsed.command, Command::SignLink(_)) {
+            return Err(format!("--expires only goes with sign-link; {USAGE}"));
+        }
         if (parsed.front.is_some() || parsed.keepalive.is_some())
-            && !matches!(parsed.command, Command::PrintConfig(_))
+            && !matches!(
+                parsed.command,
+                Command::PrintConfig(_) | Command::PrintForwardAuth(_)
+            )
         {
             return Err(format!(
                 "--front and --keepalive only go with print-config; {USAGE}"

@@ -187,11 +187,12 @@ pub(crate) async fn index(
                 body,
                 "<tr><td class=\"preview\">{thumb}</td><td class=\"name\">{}</td><td class=\"area\">{}</td><td class=\"num\">{}</td><td>{}</td>\
                  <td class=\"actions\"><a class=\"view\" href=\"/view/{href}\">View</a> \
-                 <a class=\"button\" href=\"/download/{href}\" download>Download</a></td></tr>",
+                 <a class=\"button\" href=\"/download/{href}\" download>Download</a>{share}</td></tr>",
                 escape_html(name),
                 area,
                 human_size(f.size),
                 f.modified.map_or_else(|| "–".to_owned(), format_date),
+                share = crate::links::share_cell(&req, &f.path),
             );
         }
         body.push_str("</tbody>\n</table>\n");
@@ -269,7 +270,7 @@ pub(crate) fn sign_in_page(status: StatusCode, error: Option<&str>) -> HttpRespo
     page(status, "Sign in", &body)
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
