@@ -16,6 +16,7 @@
 //!
 //! - `GET /archive/{directory}` answers a ZIP of the directory's files the user may read
 //!   ([`archive`]): "Download all".
+//!
 //! [`links`] adds share links (signed, expiring) when `SENDFILE_LINK_SECRET` is set.
 //!
 //! Users, their files and the sessions are in SQLite ([`db`], [`state`]); passwords are
